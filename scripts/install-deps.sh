@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# Installs every Debian 12 package Parley needs to build, test and run.
+# This is the ONLY place dependencies are listed (see ../shared/DEPENDENCIES.md for the why of each).
+# Idempotent and non-interactive: when everything is present it does nothing and touches no network.
+set -euo pipefail
+
+packages=(
+  # build tools
+  build-essential cmake ninja-build ccache pkg-config git
+  clang-format clang-tidy
+  # clang + its runtime: libFuzzer targets and sanitizer builds
+  clang-14 libclang-rt-14-dev
+  # core libraries (Asio/Beast are header-only in Boost 1.74, so libboost-dev is enough)
+  libboost-dev libssl-dev openssl libsodium-dev
+  libprotobuf-dev protobuf-compiler
+  # storage: RocksDB on the server, SQLCipher on clients (never link -lsqlite3 beside it)
+  librocksdb-dev libsqlcipher-dev
+  # apps: flags, config, logs
+  libcli11-dev libspdlog-dev libfmt-dev libtoml11-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # independent Signal-protocol implementation: test/bench-only interop oracle (GPL-3)
+  libsignal-protocol-c-dev
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: must run as root (it calls apt-get)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
