@@ -2,8 +2,8 @@
 #include "parley/server/metrics.h"
 
 #include <algorithm>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 
 namespace parley::server {
 namespace {
