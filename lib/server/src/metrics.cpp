@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 
 namespace parley::server {
 namespace {
@@ -39,8 +40,9 @@ std::string series(std::string_view name, std::string_view labels, std::string_v
   return out;
 }
 
-const std::vector<double> kDefaultBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                             0.05,   0.1,   0.25,   0.5,   1,    2.5};
+// Seconds, from half a millisecond (a fast fsync) to a few seconds (a stuck disk).
+constexpr double kDefaultBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                      0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
 }  // namespace
 
@@ -49,7 +51,9 @@ Metrics::Family& Metrics::family(std::string_view name, Type default_type) {
   if (it == families_.end()) {
     it = families_.emplace(std::string(name), Family{}).first;
     it->second.type = default_type;
-    if (default_type == Type::kHistogram) it->second.buckets = kDefaultBuckets;
+    if (default_type == Type::kHistogram) {
+      it->second.buckets.assign(std::begin(kDefaultBuckets), std::end(kDefaultBuckets));
+    }
   }
   return it->second;
 }
@@ -61,7 +65,11 @@ void Metrics::describe(std::string_view name, Type type, std::string_view help,
   f.type = type;
   f.help = std::string(help);
   if (type == Type::kHistogram) {
-    f.buckets = buckets.empty() ? kDefaultBuckets : std::move(buckets);
+    if (buckets.empty()) {
+      f.buckets.assign(std::begin(kDefaultBuckets), std::end(kDefaultBuckets));
+    } else {
+      f.buckets = std::move(buckets);
+    }
     std::sort(f.buckets.begin(), f.buckets.end());
   }
 }

@@ -69,11 +69,15 @@ class [[nodiscard]] Result {
       state_.template emplace<1>(Status::error(ErrorCode::kInternal, "Result from ok Status"));
     }
   }
+  // Any value T can be made from (`return "text";` for Result<std::string>). Result and Status
+  // themselves are excluded, so this never hides the copy/move constructors.
+  // NOLINTBEGIN(bugprone-forwarding-reference-overload, google-explicit-constructor)
   template <typename U>
   requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
            !std::is_same_v<std::remove_cvref_t<U>, Status> &&
            !std::is_same_v<std::remove_cvref_t<U>, Result>) Result(U&& value)
-      : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+      : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}
+  // NOLINTEND(bugprone-forwarding-reference-overload, google-explicit-constructor)
 
   bool ok() const { return state_.index() == 0; }
 
