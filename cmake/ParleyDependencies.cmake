@@ -6,6 +6,7 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+find_package(Protobuf REQUIRED)  # CMake's module: protobuf::libprotobuf, protobuf_generate
 # GPL-3 interop oracle: linked only into test and benchmark executables, after libsodium (both
 # export crypto_hash_sha512), never into a parley_* library.
 pkg_check_modules(SIGNAL_C REQUIRED IMPORTED_TARGET libsignal-protocol-c)
