@@ -10,5 +10,6 @@ find_package(Protobuf REQUIRED)  # CMake's module: protobuf::libprotobuf, protob
 # GPL-3 interop oracle: linked only into test and benchmark executables, after libsodium (both
 # export crypto_hash_sha512), never into a parley_* library.
 pkg_check_modules(SIGNAL_C REQUIRED IMPORTED_TARGET libsignal-protocol-c)
+find_package(RocksDB CONFIG REQUIRED)  # RocksDB::rocksdb-shared (RocksDB::rocksdb is the static .a)
 find_package(GTest REQUIRED)
 find_package(benchmark REQUIRED)  # benchmark::benchmark, bench/ only

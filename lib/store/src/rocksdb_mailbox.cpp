@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// RocksDbStore: mailboxes, deduplication and retention.
+//
+// Each device's mailbox state (next seq, message count) lives in the meta column family and is
+// updated in the same batch as the messages, so sequence numbers continue after a restart and are
+// never reused even when the mailbox was empty. Mutations of a mailbox hold its device stripe.
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "rocksdb_impl.h"
+#include "rocksdb_keys.h"
+#include "validation.h"
+
+namespace parley::store {
+namespace {
+
+// Messages deleted per write by the retention purge: bounds batch size and lock hold time.
+constexpr std::size_t kPurgeChunk = 1000;
+
+// Deletes those of `seqs` that are present (and, with a cutoff, older than it) in one write under
+// the device lock, keeping the mailbox count in step. Returns how many were deleted.
+Result<std::uint64_t> delete_mailbox_messages(RocksDbStore::Impl& impl,
+                                              const DeviceAddress& address,
+                                              std::span<const std::uint64_t> seqs,
+                                              std::optional<std::int64_t> cutoff_ms) {
+  auto device_lock = impl.device_locks.lock(keys::device(address));
+  rocksdb::WriteBatch batch;
+  std::uint64_t deleted = 0;
+  std::set<std::uint64_t> seen;  // an ack may list a seq twice; count it once
+  for (std::uint64_t seq : seqs) {
+    if (!seen.insert(seq).second) continue;
+    std::string key = keys::message(address, seq);
+    PARLEY_ASSIGN_OR_RETURN(auto value, impl.get(Cf::kMailboxes, key));
+    if (!value) continue;
+    if (cutoff_ms) {
+      // Re-checked under the lock: the device may have been re-created and reused this seq.
+      PARLEY_ASSIGN_OR_RETURN(std::int64_t timestamp_ms, codec::decode_envelope_timestamp(*value));
+      if (timestamp_ms >= *cutoff_ms) continue;
+    }
+    batch.Delete(impl.cf(Cf::kMailboxes), key);
+    ++deleted;
+  }
+  if (deleted == 0) return deleted;
+  PARLEY_ASSIGN_OR_RETURN(codec::MailboxState state, impl.read_mailbox_state(address));
+  state.count = state.count >= deleted ? state.count - deleted : 0;
+  batch.Put(impl.cf(Cf::kMeta), keys::mailbox_state(address), codec::encode_mailbox_state(state));
+  PARLEY_RETURN_IF_ERROR(impl.write(batch, "deleting messages"));
+  return deleted;
+}
+
+}  // namespace
+
+Result<AppendResult> RocksDbStore::append_messages(const AppendRequest& request) {
+  PARLEY_RETURN_IF_ERROR(validate_append(request));
+  const bool dedupe = !request.dedupe_key.empty();
+  std::string_view dedupe_key = as_string_view(request.dedupe_key);
+  // Holding the dedupe key's stripe until our write is done makes a concurrent retry wait and
+  // then find our record.
+  StripedMutex::Guard dedupe_lock;
+  if (dedupe) {
+    dedupe_lock = impl_->dedupe_locks.lock(dedupe_key);
+    PARLEY_ASSIGN_OR_RETURN(auto previous, impl_->get(Cf::kDedupe, dedupe_key));
+    if (previous) {
+      PARLEY_ASSIGN_OR_RETURN(codec::DedupeRecord record, codec::decode_dedupe(*previous));
+      impl_->duplicate_appends.fetch_add(1, std::memory_order_relaxed);
+      return AppendResult{std::move(record.copies), true};
+    }
+  }
+
+  std::map<DeviceAddress, std::uint64_t> added;  // recipient → copies in this request
+  for (const NewEnvelope& envelope : request.envelopes) ++added[envelope.recipient];
+  std::vector<std::string> device_keys;
+  for (const auto& entry : added) device_keys.push_back(keys::device(entry.first));
+  auto device_lock = impl_->device_locks.lock(
+      std::vector<std::string_view>(device_keys.begin(), device_keys.end()));
+
+  // Check every recipient before writing anything: the batch is all or nothing.
+  // Unknown devices are reported before full mailboxes, as every backend does.
+  for (const auto& entry : added) {
+    PARLEY_ASSIGN_OR_RETURN(bool exists, impl_->exists(Cf::kDevices, keys::device(entry.first)));
+    if (!exists) return unknown_device_error(entry.first);
+  }
+  std::map<DeviceAddress, codec::MailboxState> states;
+  for (const auto& [address, count] : added) {
+    PARLEY_ASSIGN_OR_RETURN(codec::MailboxState state, impl_->read_mailbox_state(address));
+    if (request.max_queue_per_device != 0 && state.count + count > request.max_queue_per_device) {
+      return queue_full_error(address, request.max_queue_per_device);
+    }
+    states.emplace(address, state);
+  }
+
+  rocksdb::WriteBatch batch;
+  AppendResult result;
+  result.copies.reserve(request.envelopes.size());
+  for (const NewEnvelope& envelope : request.envelopes) {
+    codec::MailboxState& state = states.at(envelope.recipient);
+    std::uint64_t seq = state.next_seq++;
+    ++state.count;
+    batch.Put(impl_->cf(Cf::kMailboxes), keys::message(envelope.recipient, seq),
+              codec::encode_envelope(envelope));
+    result.copies.push_back({envelope.recipient, seq});
+  }
+  for (const auto& [address, state] : states) {
+    batch.Put(impl_->cf(Cf::kMeta), keys::mailbox_state(address),
+              codec::encode_mailbox_state(state));
+  }
+  if (dedupe) {
+    batch.Put(impl_->cf(Cf::kDedupe), dedupe_key,
+              codec::encode_dedupe({request.now_ms, result.copies}));
+  }
+  PARLEY_RETURN_IF_ERROR(impl_->write(batch, "appending messages"));
+  impl_->envelopes_written.fetch_add(request.envelopes.size(), std::memory_order_relaxed);
+  return result;
+}
+
+Result<std::vector<StoredEnvelope>> RocksDbStore::read_messages(const DeviceAddress& address,
+                                                                std::uint64_t after_seq,
+                                                                std::uint32_t max_count) const {
+  std::vector<StoredEnvelope> out;
+  if (max_count == 0 || after_seq == UINT64_MAX) return out;
+  std::string prefix = keys::device(address);
+  std::string end = keys::prefix_end(prefix).value_or(std::string());
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions read_options;
+  if (!end.empty()) read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(read_options, impl_->cf(Cf::kMailboxes)));
+  for (it->Seek(keys::message(address, after_seq + 1));
+       it->Valid() && it->key().starts_with(prefix) && out.size() < max_count; it->Next()) {
+    auto key = keys::parse_message(it->key().ToStringView());
+    if (!key) return Status::error(ErrorCode::kStorageCorrupt, "unreadable message key");
+    PARLEY_ASSIGN_OR_RETURN(StoredEnvelope envelope,
+                            codec::decode_envelope(key->seq, it->value().ToStringView()));
+    out.push_back(std::move(envelope));
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "reading mailbox");
+  return out;
+}
+
+Result<std::uint64_t> RocksDbStore::delete_messages(const DeviceAddress& address,
+                                                    std::span<const std::uint64_t> seqs) {
+  return delete_mailbox_messages(*impl_, address, seqs, std::nullopt);
+}
+
+Result<std::uint64_t> RocksDbStore::count_messages(const DeviceAddress& address) const {
+  PARLEY_ASSIGN_OR_RETURN(codec::MailboxState state, impl_->read_mailbox_state(address));
+  return state.count;
+}
+
+Result<std::uint64_t> RocksDbStore::purge_messages_older_than(std::int64_t cutoff_ms) {
+  std::lock_guard purge_lock(impl_->purge_mutex);
+  // One pass over all mailboxes (the iterator reads a consistent snapshot, unlocked). Expired
+  // seqs are gathered per device and deleted in chunks under that device's lock, re-checked there
+  // (the device may have acked them meanwhile), so memory stays bounded by one chunk.
+  std::uint64_t purged = 0;
+  std::optional<DeviceAddress> current;
+  std::vector<std::uint64_t> pending;
+  auto flush = [&]() -> Status {
+    if (pending.empty()) return {};
+    PARLEY_ASSIGN_OR_RETURN(std::uint64_t deleted,
+                            delete_mailbox_messages(*impl_, *current, pending, cutoff_ms));
+    purged += deleted;
+    pending.clear();
+    return {};
+  };
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kMailboxes)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = keys::parse_message(it->key().ToStringView());
+    if (!key) return Status::error(ErrorCode::kStorageCorrupt, "unreadable message key");
+    PARLEY_ASSIGN_OR_RETURN(std::int64_t timestamp_ms,
+                            codec::decode_envelope_timestamp(it->value().ToStringView()));
+    if (timestamp_ms >= cutoff_ms) continue;
+    if (current != key->address || pending.size() >= kPurgeChunk) {
+      PARLEY_RETURN_IF_ERROR(flush());
+      current = key->address;
+    }
+    pending.push_back(key->seq);
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "scanning mailboxes");
+  PARLEY_RETURN_IF_ERROR(flush());
+  return purged;
+}
+
+Result<std::uint64_t> RocksDbStore::purge_dedupe_keys_older_than(std::int64_t cutoff_ms) {
+  // Appends only ever write absent dedupe keys and only purges delete them, so with purges
+  // serialized a record we read as expired is still the same record when our delete lands.
+  std::lock_guard purge_lock(impl_->purge_mutex);
+  rocksdb::WriteBatch batch;
+  std::uint64_t purged = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kDedupe)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    PARLEY_ASSIGN_OR_RETURN(codec::DedupeRecord record,
+                            codec::decode_dedupe(it->value().ToStringView()));
+    if (record.created_ms >= cutoff_ms) continue;
+    batch.Delete(impl_->cf(Cf::kDedupe), it->key());
+    ++purged;
+    if (batch.Count() >= static_cast<int>(kPurgeChunk)) {
+      PARLEY_RETURN_IF_ERROR(impl_->write(batch, "purging dedupe keys"));
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "scanning dedupe keys");
+  if (batch.Count() > 0) PARLEY_RETURN_IF_ERROR(impl_->write(batch, "purging dedupe keys"));
+  return purged;
+}
+
+}  // namespace parley::store

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#include "validation.h"
+
+#include <set>
+#include <string>
+
+namespace parley::store {
+
+Status validate_username(std::string_view username) {
+  if (username.empty()) return Status::error(ErrorCode::kInvalidArgument, "empty username");
+  return {};
+}
+
+Status validate_new_account(const Account& account) {
+  if (account.identity_key.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "empty identity key");
+  }
+  if (account.username) PARLEY_RETURN_IF_ERROR(validate_username(*account.username));
+  return {};
+}
+
+Status validate_new_device(const Device& device) {
+  if (device.device_id == 0) return Status::error(ErrorCode::kInvalidArgument, "device id 0");
+  if (device.public_key.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "empty device public key");
+  }
+  return {};
+}
+
+Status validate_signed_prekey(const SignedPrekey& prekey) {
+  if (prekey.public_key.empty() || prekey.signature.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "signed prekey without key or signature");
+  }
+  return {};
+}
+
+Status validate_one_time_prekeys(std::span<const OneTimePrekey> prekeys) {
+  std::set<std::uint32_t> ids;
+  for (const OneTimePrekey& prekey : prekeys) {
+    if (prekey.public_key.empty()) {
+      return Status::error(ErrorCode::kInvalidArgument, "one-time prekey without key");
+    }
+    if (!ids.insert(prekey.key_id).second) {
+      return Status::error(ErrorCode::kInvalidArgument, "duplicate one-time prekey id in batch");
+    }
+  }
+  return {};
+}
+
+Status validate_append(const AppendRequest& request) {
+  if (request.envelopes.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "append without envelopes");
+  }
+  for (const NewEnvelope& envelope : request.envelopes) {
+    if (envelope.recipient.device_id == 0 || (envelope.sender && envelope.sender->device_id == 0)) {
+      return Status::error(ErrorCode::kInvalidArgument, "device id 0");
+    }
+  }
+  return {};
+}
+
+Status unknown_device_error(const DeviceAddress& address) {
+  return Status::error(ErrorCode::kNotFound, "no " + to_string(address));
+}
+
+Status queue_full_error(const DeviceAddress& address, std::uint64_t cap) {
+  return Status::error(ErrorCode::kQueueFull, "mailbox of " + to_string(address) + " holds " +
+                                                  std::to_string(cap) + " messages (its cap)");
+}
+
+}  // namespace parley::store
