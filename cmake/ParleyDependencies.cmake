@@ -7,9 +7,17 @@ find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 find_package(Protobuf REQUIRED)  # CMake's module: protobuf::libprotobuf, protobuf_generate
+# Asio and Beast are header-only in 1.74 (Boost::headers). Keep them inside lib/gateway/src and the
+# test client: one Beast+SSL coroutine translation unit costs about a minute to compile.
+find_package(Boost 1.74 REQUIRED)
+# Apps: flags, config file, logs.
+find_package(CLI11 CONFIG REQUIRED)   # CLI11::CLI11
+find_package(spdlog CONFIG REQUIRED)  # spdlog::spdlog
+find_package(fmt CONFIG REQUIRED)     # fmt::fmt
+find_package(toml11 CONFIG REQUIRED)  # toml11::toml11
 # GPL-3 interop oracle: linked only into test and benchmark executables, after libsodium (both
 # export crypto_hash_sha512), never into a parley_* library.
 pkg_check_modules(SIGNAL_C REQUIRED IMPORTED_TARGET libsignal-protocol-c)
-find_package(RocksDB CONFIG REQUIRED)  # RocksDB::rocksdb-shared (RocksDB::rocksdb is the static .a)
 find_package(GTest REQUIRED)
+find_package(RocksDB CONFIG REQUIRED)  # → RocksDB::rocksdb-shared (not the static RocksDB::rocksdb)
 find_package(benchmark REQUIRED)  # benchmark::benchmark, bench/ only

@@ -26,7 +26,11 @@ add_library(parley_warnings INTERFACE)
 target_compile_options(parley_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow
                                                  -Wnon-virtual-dtor -Wimplicit-fallthrough)
 if(PARLEY_WERROR)
-  target_compile_options(parley_warnings INTERFACE -Werror)
+  # -Wmaybe-uninitialized stays a warning: at -O2, GCC 12 reports false positives inside
+  # std::optional/std::variant moves (seen on SessionState in parley_crypto) that change with
+  # inlining decisions, so as an error it would break release builds at random.
+  target_compile_options(parley_warnings INTERFACE -Werror
+                         $<$<CXX_COMPILER_ID:GNU>:-Wno-error=maybe-uninitialized>)
 endif()
 
 if(PARLEY_SANITIZE)

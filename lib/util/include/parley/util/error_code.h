@@ -33,6 +33,8 @@ namespace parley {
   X(kTooLarge, 201, "too_large", "the input exceeds its size limit")                               \
   X(kUnsupportedVersion, 202, "unsupported_version", "the format version is not supported")        \
   X(kInvalidEncoding, 203, "invalid_encoding", "the text is not valid hex, base64 or UTF-8")       \
+  X(kInvalidUsername, 204, "invalid_username",                                                     \
+    "a username must be 3 to 32 characters of a-z, 0-9, '_' and '.'")                              \
   X(kInvalidKey, 300, "invalid_key", "a key is malformed or of the wrong type")                    \
   X(kBadSignature, 301, "bad_signature", "a signature does not verify")                            \
   X(kBadMac, 302, "bad_mac", "a message authentication code does not verify")                      \
@@ -48,7 +50,10 @@ namespace parley {
   X(kQueueFull, 403, "queue_full", "the queue is at its capacity")                                 \
   X(kProtocolViolation, 500, "protocol_violation", "the peer broke the protocol")                  \
   X(kConnectionClosed, 501, "connection_closed", "the connection was closed")                      \
-  X(kRateLimited, 502, "rate_limited", "too many requests; slow down")
+  X(kRateLimited, 502, "rate_limited", "too many requests; slow down")                             \
+  X(kDeviceMismatch, 503, "device_mismatch", "the recipient's device list has changed")            \
+  X(kBadProofOfWork, 504, "bad_proof_of_work", "the proof of work is missing or insufficient")     \
+  X(kChallengeInvalid, 505, "challenge_invalid", "the challenge is unknown, used or expired")
 
 enum class ErrorCode : std::uint16_t {
 #define PARLEY_ERROR_ENUM(name, number, short_name, description) name = number,

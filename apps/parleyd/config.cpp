@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#include "config.h"
+
+#include <charconv>
+#include <exception>
+#include <string_view>
+#include <toml.hpp>
+
+namespace parley::parleyd {
+
+void add_serve_options(CLI::App& c, ServeSettings& s) {
+  c.add_option("--config", s.config_file,
+               "TOML file with any of these options (keys use '_' for '-'); flags override it");
+  c.add_option("--data-dir", s.data_dir,
+               "directory for the message store (RocksDB, under store/) and a generated "
+               "certificate (under tls/)")
+      ->capture_default_str();
+  c.add_option("--listen", s.listen, "client address, host:port (TLS 1.3 WebSocket)")
+      ->capture_default_str();
+  c.add_option("--admin", s.admin,
+               "admin address for /healthz and /metrics, loopback host:port, or \"off\"")
+      ->capture_default_str();
+  c.add_option("--cert", s.cert,
+               "TLS certificate chain, PEM; default: <data-dir>/tls/server-cert.pem, generated "
+               "(self-signed for localhost) on first run");
+  c.add_option("--key", s.key, "private key of --cert, PEM; default: beside the generated cert");
+  c.add_option("--ws-path", s.ws_path,
+               "path of the WebSocket endpoint; every other path serves an ordinary web page")
+      ->capture_default_str();
+  c.add_option("--threads", s.threads, "network threads; 0 = one per CPU core")
+      ->capture_default_str();
+  c.add_option("--max-frame-bytes", s.max_frame_bytes,
+               "largest frame (WebSocket message) a client may send; larger closes the "
+               "connection")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1024}, std::uint64_t{16} << 20));
+  c.add_option("--max-queued-frames", s.max_queued_frames,
+               "frames waiting to be sent to one client before it is dropped as too slow")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.add_option("--max-queued-bytes", s.max_queued_bytes,
+               "bytes waiting to be sent to one client before it is dropped as too slow")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.add_option("--max-connections", s.max_connections, "client connections open at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.add_option("--handshake-timeout-ms", s.handshake_timeout_ms,
+               "time for TCP accept + TLS handshake + WebSocket upgrade")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.add_option("--idle-timeout-ms", s.idle_timeout_ms,
+               "a silent connection is pinged after half of this and closed after all of it")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.add_option("--shutdown-grace-ms", s.shutdown_grace_ms,
+               "on SIGTERM/SIGINT: time clients get to take their last frames and close")
+      ->capture_default_str();
+  c.add_option("--pow-difficulty", s.pow_difficulty,
+               "sign-up proof of work in leading zero bits; 0 disables it (tests only)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 32));
+  c.add_option("--workers", s.workers,
+               "threads that run requests against the store (they mostly wait on fsync; more of "
+               "them share each fsync)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  c.add_option("--max-devices", s.max_devices, "devices per account")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  c.add_option("--max-queue-per-device", s.max_queue_per_device,
+               "undelivered messages kept per device; sends beyond are refused")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.add_option("--retention-days", s.retention_days, "undelivered messages are deleted after this")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3650));
+  c.add_option("--cert-key-type", s.cert_key_type,
+               "key type of a generated certificate: p256 or ed25519")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"p256", "ed25519"}));
+  c.add_option("--log-level", s.log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+namespace {
+
+std::string key_of(const CLI::Option& option) {
+  std::string name = option.get_lnames().empty() ? option.get_name() : option.get_lnames().front();
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
+Result<std::string> as_text(const toml::value& value, const std::string& key) {
+  if (value.is_string()) return value.as_string().str;
+  if (value.is_integer()) return std::to_string(value.as_integer());
+  return Status::error(ErrorCode::kMalformedInput,
+                       "config key '" + key + "' must be a string or an integer");
+}
+
+}  // namespace
+
+Status apply_config_file(CLI::App& command, ServeSettings& settings) {
+  if (settings.config_file.empty()) return {};
+  toml::value file;
+  try {
+    file = toml::parse(settings.config_file);
+  } catch (const std::runtime_error& error) {
+    // toml11 reports a missing file as runtime_error and syntax errors as syntax_error (derived).
+    if (dynamic_cast<const toml::syntax_error*>(&error) == nullptr) {
+      return Status::error(ErrorCode::kNotFound, "cannot read config file " + settings.config_file);
+    }
+    return Status::error(ErrorCode::kMalformedInput, error.what());
+  } catch (const std::exception& error) {
+    return Status::error(ErrorCode::kMalformedInput, error.what());
+  }
+  if (!file.is_table()) {
+    return Status::error(ErrorCode::kMalformedInput, "config file is not a TOML table");
+  }
+
+  for (const auto& [key, value] : file.as_table()) {
+    CLI::Option* target = nullptr;
+    for (CLI::Option* option : command.get_options()) {
+      if (option->get_lnames().empty() || key_of(*option) == "config") continue;
+      if (key_of(*option) == key) target = option;
+    }
+    if (target == nullptr) {
+      return Status::error(ErrorCode::kMalformedInput,
+                           "unknown key '" + key + "' in " + settings.config_file);
+    }
+    if (target->count() > 0) continue;  // the command line wins
+    PARLEY_ASSIGN_OR_RETURN(std::string text, as_text(value, key));
+    try {
+      target->clear();
+      target->add_result(text);
+      target->run_callback();
+    } catch (const CLI::Error& error) {
+      return Status::error(ErrorCode::kMalformedInput,
+                           "config key '" + key + "': " + std::string(error.what()));
+    }
+  }
+  return {};
+}
+
+Result<HostPort> parse_host_port(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    return Status::error(ErrorCode::kInvalidArgument, "expected host:port, got '" + text + "'");
+  }
+  HostPort out;
+  out.host = text.substr(0, colon);
+  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
+    out.host = out.host.substr(1, out.host.size() - 2);
+  }
+  std::string_view port(text.data() + colon + 1, text.size() - colon - 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || value > 65535 || out.host.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "expected host:port, got '" + text + "'");
+  }
+  out.port = static_cast<std::uint16_t>(value);
+  return out;
+}
+
+}  // namespace parley::parleyd

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// parleyd's settings: one struct, filled from defaults, then the TOML file (--config), then the
+// command line (flags win). Every flag has a TOML key of the same name with '_' for '-'.
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "parley/util/status.h"
+
+namespace parley::parleyd {
+
+struct ServeSettings {
+  std::string config_file;
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:8443";
+  std::string admin = "127.0.0.1:9090";  // "off" disables the admin listener
+  std::string cert;                      // empty: <data-dir>/tls/server-cert.pem (generated)
+  std::string key;
+  std::string ws_path = "/api/v1/stream";
+  std::uint32_t threads = 0;
+  std::uint64_t max_frame_bytes = 256 * 1024;
+  std::uint64_t max_queued_frames = 1024;
+  std::uint64_t max_queued_bytes = 8u << 20;
+  std::uint64_t max_connections = 100'000;
+  std::uint32_t handshake_timeout_ms = 10'000;
+  std::uint32_t idle_timeout_ms = 120'000;
+  std::uint32_t shutdown_grace_ms = 5'000;
+  std::uint32_t pow_difficulty = 20;
+  std::uint32_t workers = 16;
+  std::uint32_t max_devices = 6;
+  std::uint32_t max_queue_per_device = 10'000;
+  std::uint32_t retention_days = 30;
+  std::string cert_key_type = "p256";  // for a generated certificate: p256 | ed25519
+  std::string log_level = "info";
+};
+
+// Declares every serve option on `command`, bound to `settings`.
+void add_serve_options(CLI::App& command, ServeSettings& settings);
+
+// After CLI parsing: reads settings.config_file (if set) and applies each key whose flag was not
+// given on the command line. kNotFound (no file), kMalformedInput (not TOML, an unknown key or a
+// value of the wrong type; the message says which).
+Status apply_config_file(CLI::App& command, ServeSettings& settings);
+
+// "host:port" or "[v6]:port". kInvalidArgument when malformed.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+Result<HostPort> parse_host_port(const std::string& text);
+
+}  // namespace parley::parleyd

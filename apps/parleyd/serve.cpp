@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//
+// `parleyd serve`: storage → core → gateway, then wait for a signal and take them down in the
+// reverse order so that nothing acknowledged is lost. Logs say what an operator needs (settings,
+// addresses, certificate, shutdown) and never anything about users or their addresses.
+
+#include "serve.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "parley/gateway/certificate.h"
+#include "parley/gateway/gateway.h"
+#include "parley/server/metrics.h"
+#include "parley/server/server_core.h"
+#include "parley/store/rocksdb_store.h"
+#include "parley/util/clock.h"
+
+namespace parley::parleyd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Uses the configured certificate, else the one in the data directory, else makes one there.
+Result<gateway::CertificateFiles> find_or_make_certificate(const ServeSettings& settings) {
+  if (!settings.cert.empty() || !settings.key.empty()) {
+    if (settings.cert.empty() || settings.key.empty()) {
+      return Status::error(ErrorCode::kInvalidArgument, "--cert and --key go together");
+    }
+    return gateway::CertificateFiles{settings.cert, settings.key};
+  }
+  const std::string dir = (fs::path(settings.data_dir) / "tls").string();
+  gateway::CertificateFiles files = gateway::certificate_files_in(dir);
+  std::error_code ec;
+  if (fs::exists(files.cert_file, ec) && fs::exists(files.key_file, ec)) return files;
+
+  gateway::SelfSignedOptions options;
+  options.key_type = settings.cert_key_type == "ed25519" ? gateway::CertificateKeyType::kEd25519
+                                                         : gateway::CertificateKeyType::kP256;
+  PARLEY_ASSIGN_OR_RETURN(files, gateway::write_self_signed_certificate(dir, options));
+  spdlog::warn("no certificate configured: generated a self-signed one for localhost in {}", dir);
+  spdlog::warn("clients must pin it; use --cert/--key for a certificate a CA signed");
+  return files;
+}
+
+int wait_for_signal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int received = 0;
+  while (sigwait(&signals, &received) != 0) {
+  }
+  return received;
+}
+
+}  // namespace
+
+int serve(const ServeSettings& s) {
+  auto listen = parse_host_port(s.listen);
+  if (!listen.ok()) {
+    spdlog::error("--listen: {}", listen.status().message());
+    return 2;
+  }
+  Result<HostPort> admin = HostPort{};
+  const bool admin_enabled = s.admin != "off";
+  if (admin_enabled) {
+    admin = parse_host_port(s.admin);
+    if (!admin.ok()) {
+      spdlog::error("--admin: {}", admin.status().message());
+      return 2;
+    }
+  }
+
+  std::error_code ec;
+  fs::create_directories(s.data_dir, ec);
+  if (ec) {
+    spdlog::error("cannot create data directory {}: {}", s.data_dir, ec.message());
+    return 1;
+  }
+  auto certificate = find_or_make_certificate(s);
+  if (!certificate.ok()) {
+    spdlog::error("certificate: {}", certificate.status().to_string());
+    return 1;
+  }
+  auto fingerprint = gateway::certificate_fingerprint(certificate->cert_file);
+
+  spdlog::info("parleyd starting");
+  spdlog::info("  data dir        {}", fs::absolute(s.data_dir).string());
+  spdlog::info("  certificate     {} ({})", certificate->cert_file,
+               fingerprint.ok() ? *fingerprint : fingerprint.status().message());
+  spdlog::info("  websocket path  {}", s.ws_path);
+  spdlog::info("  limits          frame {} B, queue {} frames / {} B, {} connections",
+               s.max_frame_bytes, s.max_queued_frames, s.max_queued_bytes, s.max_connections);
+  spdlog::info("  timeouts        handshake {} ms, idle {} ms, shutdown grace {} ms",
+               s.handshake_timeout_ms, s.idle_timeout_ms, s.shutdown_grace_ms);
+  spdlog::info(
+      "  accounts        proof of work {} bits, {} devices, {} queued per device, "
+      "retention {} days",
+      s.pow_difficulty, s.max_devices, s.max_queue_per_device, s.retention_days);
+  if (s.pow_difficulty == 0) spdlog::warn("proof of work is off: anyone can sign up in bulk");
+
+  store::RocksDbOptions store_options;
+  store_options.path = (fs::path(s.data_dir) / "store").string();
+  auto store = store::RocksDbStore::open(store_options);
+  if (!store.ok()) {
+    spdlog::error("cannot open the store in {}: {}", store_options.path,
+                  store.status().to_string());
+    return 1;
+  }
+
+  server::Metrics metrics;
+  server::ServerCoreConfig core_config;
+  core_config.pow_difficulty_bits = s.pow_difficulty;
+  core_config.worker_threads = s.workers;
+  core_config.max_devices_per_account = s.max_devices;
+  core_config.max_queue_per_device = s.max_queue_per_device;
+  core_config.message_retention = std::chrono::hours(24) * s.retention_days;
+  core_config.limits.max_frame_bytes = s.max_frame_bytes;
+  server::ServerCore core(**store, SystemClock::instance(), metrics, core_config);
+
+  gateway::GatewayConfig gateway_config;
+  gateway_config.listen_address = listen->host;
+  gateway_config.listen_port = listen->port;
+  gateway_config.admin_enabled = admin_enabled;
+  gateway_config.admin_address = admin->host;
+  gateway_config.admin_port = admin->port;
+  gateway_config.cert_file = certificate->cert_file;
+  gateway_config.key_file = certificate->key_file;
+  gateway_config.websocket_path = s.ws_path;
+  gateway_config.threads = s.threads;
+  gateway_config.max_frame_bytes = s.max_frame_bytes;
+  gateway_config.max_queued_frames = s.max_queued_frames;
+  gateway_config.max_queued_bytes = s.max_queued_bytes;
+  gateway_config.max_connections = s.max_connections;
+  gateway_config.handshake_timeout = std::chrono::milliseconds(s.handshake_timeout_ms);
+  gateway_config.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
+  gateway::Gateway gateway(gateway_config, core, metrics);
+  if (Status started = gateway.start(); !started.ok()) {
+    spdlog::error("cannot start: {}", started.to_string());
+    core.shutdown();
+    return 1;
+  }
+  spdlog::info("listening on {}:{} (TLS 1.3, WebSocket at {})", listen->host, gateway.listen_port(),
+               s.ws_path);
+  if (admin_enabled) {
+    spdlog::info("admin on http://{}:{}/healthz and /metrics", admin->host, gateway.admin_port());
+  }
+
+  const int signal_number = wait_for_signal();
+  spdlog::info("received {}: shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  auto started = std::chrono::steady_clock::now();
+  gateway.stop_accepting();  // new clients are refused; /healthz says 503
+  core.shutdown();           // requests in flight finish: every acknowledged write is durable
+  gateway.stop(std::chrono::milliseconds(s.shutdown_grace_ms));  // flush, close "going away"
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  spdlog::info("stopped cleanly in {} ms", took.count());
+  return 0;
+}
+
+}  // namespace parley::parleyd

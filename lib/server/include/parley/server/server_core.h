@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// ServerCore: accounts, devices, key directory and mailboxes behind the ConnectionAcceptor seam.
+//
+// The gateway hands each new connection to accept() and feeds the returned handler one decoded
+// WebSocket message at a time. The core decodes and validates every frame (parley_proto), runs
+// the request on its own worker threads (store calls may block on disk; gateway threads never
+// do), keeps each connection's requests in arrival order, and answers and pushes through the
+// connection's sink.
+//
+// Lock rule for the gateway: do not hold a lock that ConnectionSink::send/close take while calling
+// on_frame() or on_close(): the core calls the sink under its per-connection lock so that no sink
+// call happens after on_close() has returned.
+//
+// The core owns no sockets, files or timers of the operating system beyond its worker threads and
+// an optional maintenance thread, so the whole protocol runs in tests against a MemoryStore with
+// an in-memory sink. With worker_threads = 0 every request runs inline on the caller's thread
+// (deterministic tests and fuzzing).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "parley/proto/limits.h"
+#include "parley/server/connection.h"
+#include "parley/server/metrics.h"
+#include "parley/util/clock.h"
+#include "parley/util/status.h"
+
+namespace parley::store {
+class Store;
+}
+
+namespace parley::server {
+
+struct ServerCoreConfig {  // defaults = production defaults
+  // Proof of work on sign-up: SHA-256(challenge || nonce) must start with this many zero bits.
+  // 0 disables it (tests and benchmarks only; it must be set explicitly).
+  std::uint32_t pow_difficulty_bits = 20;
+  std::uint32_t max_devices_per_account = 6;
+  std::chrono::seconds message_retention{30 * 24 * 3600};
+  std::uint32_t max_queue_per_device = 10000;
+  // Blocking store work happens here, never on gateway threads. 0: run inline (tests, fuzzing).
+  // Workers mostly wait on fsync, and only writers waiting at the same time share one, so this is
+  // sized for group commit, not for cores: 4 gave 2.3 message copies per fsync, 32 gave 11.8.
+  std::uint32_t worker_threads = 16;
+
+  proto::Limits limits;  // frame size, field sizes and counts
+
+  std::chrono::seconds registration_challenge_ttl{300};
+  std::chrono::seconds auth_challenge_ttl{60};
+  std::chrono::seconds link_code_ttl{600};
+  std::uint32_t max_stored_one_time_prekeys = 1000;  // per device
+  std::uint32_t low_prekey_threshold = 10;           // push PrekeysLow below this many
+  // Pushed but not yet acknowledged messages per connection; delivery pauses at this many so a
+  // long offline queue never overflows the gateway's bounded write queue.
+  std::uint32_t delivery_window = 256;
+  // The same window in ciphertext bytes: keep it well below the gateway's write-queue byte limit.
+  std::uint32_t delivery_window_bytes = 4u << 20;
+  // Requests queued on one connection beyond this are refused (kRateLimited) and it is closed.
+  std::uint32_t max_pending_requests_per_connection = 64;
+  // How often the maintenance thread purges expired messages, dedupe keys and link codes.
+  // 0: no thread; call run_maintenance() yourself.
+  std::chrono::seconds maintenance_interval{3600};
+};
+
+class ServerCore final : public ConnectionAcceptor {
+ public:
+  // `store`, `clock` and `metrics` must outlive the core.
+  ServerCore(store::Store& store, const Clock& clock, Metrics& metrics, ServerCoreConfig config);
+  ~ServerCore() override;  // calls shutdown()
+
+  ServerCore(const ServerCore&) = delete;
+  ServerCore& operator=(const ServerCore&) = delete;
+
+  std::unique_ptr<ConnectionHandler> accept(std::shared_ptr<ConnectionSink> sink) override;
+
+  // Graceful shutdown: stop taking new requests (they are answered kUnavailable), finish every
+  // request already accepted (so every acked message is durably stored and every started write
+  // completes), then stop workers. Idempotent; blocks until done.
+  void shutdown();
+
+  // Deletes messages older than the retention, dedupe keys as old, and expired link codes.
+  // Runs on the calling thread (it blocks on the store).
+  Status run_maintenance();
+
+  const ServerCoreConfig& config() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace parley::server

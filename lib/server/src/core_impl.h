@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// ServerCore's private state and the handler functions, split by feature across
+// account_handlers.cpp, device_handlers.cpp, key_handlers.cpp and message_handlers.cpp.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "connection_state.h"
+#include "link_codes.h"
+#include "parley/proto/frame.h"
+#include "parley/server/server_core.h"
+#include "parley/store/store.h"
+#include "presence.h"
+#include "worker_pool.h"
+
+namespace parley::server {
+
+// One request being handled: where to write the response body and what to do after it is sent.
+struct RequestContext {
+  std::shared_ptr<Connection> connection;
+  wire::Response* response = nullptr;
+  std::vector<std::function<void()>> after_response;
+  std::optional<ErrorCode> close_after;  // close the connection once the response is queued
+};
+
+struct ServerCore::Impl {
+  Impl(store::Store& store_ref, const Clock& clock_ref, Metrics& metrics_ref,
+       ServerCoreConfig config_value);
+
+  store::Store& store;
+  const Clock& clock;
+  Metrics& metrics;
+  const ServerCoreConfig config;
+  WorkerPool pool;
+  Presence presence;
+  LinkCodes link_codes;
+  std::atomic<bool> accepting{true};
+
+  std::mutex maintenance_mutex;
+  std::condition_variable maintenance_wake;
+  bool maintenance_stop = false;
+  std::thread maintenance_thread;
+
+  // ---- Connection lifecycle (server_core.cpp) ----
+  void on_frame(const std::shared_ptr<Connection>& connection, ByteView frame);
+  void on_close(const std::shared_ptr<Connection>& connection);
+  void process(const std::shared_ptr<Connection>& connection, const wire::Request& request);
+  Status route(RequestContext& ctx, const wire::Request& request);
+  void refuse(const std::shared_ptr<Connection>& connection, std::uint64_t request_id,
+              const Status& status);
+  void shutdown();
+  Status run_maintenance();
+
+  std::int64_t now_ms() const { return unix_millis(clock.now()); }
+
+  // ---- Accounts and authentication (account_handlers.cpp) ----
+  Status registration_challenge(RequestContext& ctx);
+  Status create_account(RequestContext& ctx, const wire::CreateAccountRequest& r);
+  Status auth_challenge(RequestContext& ctx);
+  Status authenticate(RequestContext& ctx, const wire::AuthenticateRequest& r);
+  Status set_username(RequestContext& ctx, const wire::SetUsernameRequest& r);
+  Status lookup_username(RequestContext& ctx, const wire::LookupUsernameRequest& r);
+  Status delete_account(RequestContext& ctx);
+
+  // ---- Devices (device_handlers.cpp) ----
+  Status create_link_code(RequestContext& ctx);
+  Status link_device(RequestContext& ctx, const wire::LinkDeviceRequest& r);
+  Status set_device_list(RequestContext& ctx, const wire::SetDeviceListRequest& r);
+  Status get_devices(RequestContext& ctx, const wire::GetDevicesRequest& r);
+  Status remove_device(RequestContext& ctx, const wire::RemoveDeviceRequest& r);
+  // Pushes DeviceListChanged to every connected device of the account.
+  void notify_device_list_changed(const store::AccountId& account);
+  // Closes every connection of the account (after deletion) and forgets them.
+  void close_account_connections(const store::AccountId& account, const Connection* except);
+
+  // ---- Key directory (key_handlers.cpp) ----
+  Status upload_prekeys(RequestContext& ctx, const wire::UploadPrekeysRequest& r);
+  Status get_prekey_bundle(RequestContext& ctx, const wire::GetPrekeyBundleRequest& r);
+
+  // ---- Mailboxes and delivery (message_handlers.cpp) ----
+  Status send_message(RequestContext& ctx, const wire::SendMessageRequest& r);
+  Status ack_messages(RequestContext& ctx, const wire::AckMessagesRequest& r);
+  // Marks the authenticated connection online and queues the first drain.
+  void start_delivery(const std::shared_ptr<Connection>& connection);
+  // A message was stored for the connection's device: push it now or schedule a drain.
+  void notify_message(const std::shared_ptr<Connection>& connection,
+                      const store::StoredEnvelope& envelope);
+  void drain(const std::shared_ptr<Connection>& connection);
+  void schedule_drain(const std::shared_ptr<Connection>& connection);
+  // Pushes one envelope; caller holds the connection's delivery mutex.
+  bool push_envelope_locked(Connection& connection, const store::StoredEnvelope& envelope);
+  // The connection has as many unacked pushes (or bytes) as the window allows.
+  bool window_full(const DeliveryState& d) const {
+    return d.unacked.size() >= config.delivery_window ||
+           d.unacked_bytes >= config.delivery_window_bytes;
+  }
+};
+
+// Verifies an XEdDSA signature by a 33-byte 0x05-prefixed Curve25519 key (signature.cpp).
+// kInvalidKey for a malformed key, kBadSignature for a signature that does not verify.
+Status verify_signature(ByteView public_key, ByteView message, ByteView signature);
+
+// The authenticated device of the request's connection, or kUnauthenticated.
+Result<store::DeviceAddress> require_device(const RequestContext& ctx);
+// Like require_device, and the device must be the account's primary device (kPermissionDenied).
+Result<store::DeviceAddress> require_primary(const RequestContext& ctx);
+
+// Protobuf bytes field <-> our types.
+inline ByteView field_bytes(const std::string& field) {
+  return as_bytes(field);
+}
+inline std::string to_field(ByteView bytes) {
+  return std::string(as_string_view(bytes));
+}
+inline std::string to_field(const store::AccountId& id) {
+  return std::string(reinterpret_cast<const char*>(id.data()), id.size());
+}
+
+}  // namespace parley::server
