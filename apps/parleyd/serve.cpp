@@ -17,6 +17,7 @@
 #include "parley/gateway/gateway.h"
 #include "parley/server/metrics.h"
 #include "parley/server/server_core.h"
+#include "parley/server/store_metrics.h"
 #include "parley/store/rocksdb_store.h"
 #include "parley/util/clock.h"
 
@@ -114,6 +115,7 @@ int serve(const ServeSettings& s) {
   }
 
   server::Metrics metrics;
+  server::export_store_metrics(metrics, **store);
   server::ServerCoreConfig core_config;
   core_config.pow_difficulty_bits = s.pow_difficulty;
   core_config.worker_threads = s.workers;

@@ -169,6 +169,19 @@ TEST_F(ParleydTest, TwoAccountsExchangeMessagesInOrder) {
     ++i;
   }
   EXPECT_TRUE(b->ack(seqs).ok());
+
+  // The store's durability counters reach /metrics: every copy written, each behind an fsync.
+  auto metrics = http_get("127.0.0.1", server_->admin_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  auto metric = [&](const std::string& name) {
+    const std::string prefix = "\n" + name + " ";
+    const std::size_t at = metrics->body.find(prefix);
+    return at == std::string::npos ? -1.0 : std::stod(metrics->body.substr(at + prefix.size()));
+  };
+  EXPECT_GE(metric("parley_store_envelopes_written_total"), kMessages) << metrics->body;
+  EXPECT_GE(metric("parley_store_wal_syncs_total"), 1);
+  EXPECT_LE(metric("parley_store_wal_syncs_total"), metric("parley_store_engine_writes_total"));
+  EXPECT_GT(metric("parley_store_envelopes_per_fsync"), 0);
 }
 
 TEST_F(ParleydTest, OfflineDeliveryAfterReconnectAndDuplicateRetry) {

@@ -82,6 +82,17 @@ void Metrics::increment(std::string_view name, std::string_view labels, std::uin
   it->second += static_cast<double>(by);
 }
 
+void Metrics::set_counter(std::string_view name, std::string_view labels, double value) {
+  std::lock_guard lock(mutex_);
+  Family& f = family(name, Type::kCounter);
+  f.values.insert_or_assign(std::string(labels), value);
+}
+
+void Metrics::add_collector(std::function<void(Metrics&)> collector) {
+  std::lock_guard lock(collectors_mutex_);
+  collectors_.push_back(std::move(collector));
+}
+
 void Metrics::set_gauge(std::string_view name, std::string_view labels, double value) {
   std::lock_guard lock(mutex_);
   Family& f = family(name, Type::kGauge);
@@ -123,7 +134,11 @@ double Metrics::value(std::string_view name, std::string_view labels) const {
   return v == f->second.values.end() ? 0 : v->second;
 }
 
-std::string Metrics::render_prometheus() const {
+std::string Metrics::render_prometheus() {
+  {
+    std::lock_guard collecting(collectors_mutex_);
+    for (const auto& collector : collectors_) collector(*this);  // takes mutex_ itself
+  }
   std::lock_guard lock(mutex_);
   std::string out;
   for (const auto& [name, f] : families_) {

@@ -47,6 +47,20 @@ TEST(Metrics, HistogramBucketsAreCumulative) {
   EXPECT_NE(text.find("parley_fsync_seconds_sum 0.508\n"), std::string::npos);
 }
 
+TEST(Metrics, CollectorsRunAtEachRender) {
+  Metrics m;
+  double engine_counter = 7;  // a value kept elsewhere, e.g. by the storage engine
+  m.add_collector([&](Metrics& registry) {
+    registry.set_counter("parley_store_wal_syncs_total", "", engine_counter);
+  });
+  EXPECT_NE(m.render_prometheus().find("# TYPE parley_store_wal_syncs_total counter\n"
+                                       "parley_store_wal_syncs_total 7\n"),
+            std::string::npos);
+  engine_counter = 9;
+  EXPECT_NE(m.render_prometheus().find("parley_store_wal_syncs_total 9\n"), std::string::npos);
+  EXPECT_EQ(m.value("parley_store_wal_syncs_total"), 9);
+}
+
 TEST(Metrics, ConcurrentIncrementsAreNotLost) {
   Metrics m;
   std::vector<std::thread> threads;

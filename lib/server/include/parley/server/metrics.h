@@ -6,6 +6,7 @@
 // data: no account ids, usernames or addresses.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -24,6 +25,8 @@ class Metrics {
                 std::vector<double> buckets = {});
 
   void increment(std::string_view name, std::string_view labels = {}, std::uint64_t by = 1);
+  // Sets a counter to a cumulative value kept elsewhere (e.g. a storage engine's ticker).
+  void set_counter(std::string_view name, std::string_view labels, double value);
   void set_gauge(std::string_view name, std::string_view labels, double value);
   void add_gauge(std::string_view name, std::string_view labels, double delta);
   void observe(std::string_view name, std::string_view labels, double value);
@@ -31,7 +34,13 @@ class Metrics {
   // Current value of a counter or gauge (0 when absent): for tests and health checks.
   double value(std::string_view name, std::string_view labels = {}) const;
 
-  std::string render_prometheus() const;
+  // Registers a function that render_prometheus() runs first, to copy values that live elsewhere
+  // (storage-engine counters, queue depths) into the registry at scrape time instead of on every
+  // change. Collectors must outlive the registry's last render.
+  void add_collector(std::function<void(Metrics&)> collector);
+
+  // Runs the collectors, then renders every family.
+  std::string render_prometheus();
 
  private:
   struct Histogram {
@@ -49,6 +58,8 @@ class Metrics {
 
   Family& family(std::string_view name, Type default_type);
 
+  std::mutex collectors_mutex_;  // held while collectors run, so two scrapes never interleave
+  std::vector<std::function<void(Metrics&)>> collectors_;
   mutable std::mutex mutex_;
   std::map<std::string, Family, std::less<>> families_;
 };
