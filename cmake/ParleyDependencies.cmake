@@ -15,9 +15,13 @@ find_package(CLI11 CONFIG REQUIRED)   # CLI11::CLI11
 find_package(spdlog CONFIG REQUIRED)  # spdlog::spdlog
 find_package(fmt CONFIG REQUIRED)     # fmt::fmt
 find_package(toml11 CONFIG REQUIRED)  # toml11::toml11
+pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)  # the CLI's QR codes
 # GPL-3 interop oracle: linked only into test and benchmark executables, after libsodium (both
 # export crypto_hash_sha512), never into a parley_* library.
 pkg_check_modules(SIGNAL_C REQUIRED IMPORTED_TARGET libsignal-protocol-c)
 find_package(GTest REQUIRED)
+# Client database. Never link plain SQLite (-lsqlite3) next to it: with sqlite3 first, PRAGMA key
+# is silently ignored and the database is plaintext.
+pkg_check_modules(SQLCIPHER REQUIRED IMPORTED_TARGET sqlcipher)  # -I/usr/include/sqlcipher
 find_package(RocksDB CONFIG REQUIRED)  # → RocksDB::rocksdb-shared (not the static RocksDB::rocksdb)
 find_package(benchmark REQUIRED)  # benchmark::benchmark, bench/ only

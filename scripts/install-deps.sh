@@ -19,6 +19,8 @@ packages=(
   librocksdb-dev libsqlcipher-dev
   # apps: flags, config, logs
   libcli11-dev libspdlog-dev libfmt-dev libtoml11-dev
+  # CLI: QR codes for device linking
+  libqrencode-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent Signal-protocol implementation: test/bench-only interop oracle (GPL-3)

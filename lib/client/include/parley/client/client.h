@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// The Parley client core: everything a client app (the `parley` CLI, the desktop client) needs to
+// be one device of an account. It owns the local encrypted store of one home directory and, while
+// connected, one channel to parleyd. Apps stay thin: they call these methods and render events.
+//
+// Threading: a Client is used from one thread. Methods that talk to the server connect on demand
+// (sign-in included) and return errors as numbered Status codes with a sentence for people.
+//
+// docs/client.md describes the flows (sign-up, linking, sessions across devices, the outbox,
+// receipts, disappearing messages) and the on-disk layout of a home.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "parley/client/events.h"
+#include "parley/client/local_store.h"
+#include "parley/net/frame_channel.h"
+#include "parley/net/websocket_channel.h"
+#include "parley/util/clock.h"
+#include "parley/util/status.h"
+
+namespace parley::client {
+
+using namespace std::chrono_literals;
+
+// How a Client reaches the server. The default connects with TLS WebSocket to the server saved in
+// the home; tests may plug in another transport.
+using Connector = std::function<Result<std::unique_ptr<net::FrameChannel>>(
+    const std::string& server, const net::TlsTrust& trust)>;
+
+struct ClientOptions {
+  std::filesystem::path home;             // created on init; holds parley.db and its key
+  std::optional<std::string> passphrase;  // none: a key file (see database_key.h)
+  const Clock* clock = nullptr;           // nullptr: the system clock
+  Connector connector;                    // empty: TLS WebSocket
+  std::chrono::milliseconds request_timeout = 30s;
+  // One-time prekeys kept on the server: topped up to kPrekeyBatch when below kPrekeyLowWater.
+  std::uint32_t prekey_batch = 100;
+  std::uint32_t prekey_low_water = 20;
+};
+
+struct ServerSettings {
+  std::string server;  // "host:port"
+  net::TlsTrust trust;
+};
+
+// Reported while the sign-up proof of work runs (about a million hashes at 20 bits).
+using PowProgress = std::function<void(std::uint64_t hashes_tried, std::uint32_t difficulty_bits)>;
+
+struct AccountInfo {
+  std::string account_id_hex;
+  std::uint32_t device_id = 0;
+  std::string username;
+  std::string server;
+  std::string identity_fingerprint;    // the account identity key, hex, grouped for reading
+  std::vector<std::uint32_t> devices;  // from the signed device list we last verified
+};
+
+struct ContactView {
+  std::string account_id_hex;
+  std::string username;
+  bool verified = false;
+  bool identity_changed = false;
+};
+
+struct ChatSummary {
+  ContactView contact;
+  std::int64_t last_activity_ms = 0;
+  std::uint32_t unread = 0;
+  std::int64_t disappearing_seconds = 0;
+  std::optional<MessageRecord> last_message;
+};
+
+struct SafetyNumber {
+  std::string digits;  // 60 digits, the same on both phones
+  Bytes scannable;     // what the QR code encodes
+  bool verified = false;
+};
+
+// A link code as the primary shows it: the server's code, then a secret the server never sees.
+struct LinkCode {
+  std::string text;  // "<server code>-<secret>", typed or scanned on the new device
+  std::int64_t expires_ms = 0;
+};
+
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> open(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Every event (incoming message, receipt, typing, identity change, ...) goes here, on the
+  // calling thread, while a method that talks to the server runs.
+  void set_event_handler(EventHandler handler);
+
+  bool initialized() const;
+
+  // Offline mode: nothing connects (methods that need the server fail with kUnavailable, and
+  // queue_text() works only for known contacts). Apps set it when another process of the same
+  // home holds the connection (see home_lock.h): two connections as one device would replace
+  // each other on the server.
+  void set_offline(bool offline);
+
+  // ---- Account lifecycle -----------------------------------------------------------------------
+
+  // Creates the identity, signs up with proof of work, uploads prekeys and the first signed
+  // device list, and sets the username if given. kAlreadyExists when the home has an account.
+  Status create_account(const ServerSettings& server, const std::string& username,
+                        const PowProgress& progress);
+  // Primary only: asks the server for a link code. Show it, then call wait_for_link().
+  Result<LinkCode> create_link_code();
+  // Primary only: waits (connected) until a device joined with the code and proved it knows the
+  // secret half, then signs and uploads the new device list. Returns the new device's id.
+  Result<std::uint32_t> wait_for_link(const LinkCode& code, std::chrono::milliseconds timeout);
+  // On the new device: links with a code from the primary, uploads prekeys, proves the secret
+  // to the primary, and waits until the primary's signed device list names this device.
+  Status join_device(const ServerSettings& server, const std::string& code,
+                     std::chrono::milliseconds timeout);
+  Result<AccountInfo> whoami();
+  Status set_username(const std::string& username);  // primary only; "" removes it
+  // Looks a username up on the server and remembers the contact (trust on first use).
+  Result<ContactView> lookup(const std::string& username);
+  // Primary only: removes a linked device and signs the new device list.
+  Status remove_device(std::uint32_t device_id);
+
+  // ---- Messaging -------------------------------------------------------------------------------
+
+  // Puts a text into the outbox (no network): it is sent by the next flush()/sync()/listen(),
+  // exactly once, even across crashes. Returns the client message id (hex).
+  Result<std::string> queue_text(const std::string& username, const std::string& text);
+  // Sends what the outbox holds. Stops at the first network error (the rest stays queued).
+  Status flush();
+  // Connects, flushes the outbox, processes everything waiting on the server, acks it, and
+  // returns when the server said its queue is empty (and replies like receipts are sent).
+  Status sync();
+  // Stays connected and processes messages as they arrive, flushing the outbox as it fills,
+  // until `keep_going` returns false (checked at least every `tick`) or the connection fails
+  // (then returns the error; callers reconnect with backoff).
+  Status listen(const std::function<bool()>& keep_going, std::chrono::milliseconds tick = 200ms);
+  // Marks a conversation read and queues read receipts for it.
+  Status mark_read(const std::string& username);
+  // Queues a typing indicator (not stored in history).
+  Status send_typing(const std::string& username, bool started);
+  // Sets the disappearing-message timer of a conversation (0: off) and tells the other side.
+  Status set_disappearing_timer(const std::string& username, std::int64_t seconds);
+
+  Result<std::vector<ChatSummary>> chats();
+  Result<std::vector<MessageRecord>> history(const std::string& username, std::size_t limit);
+  Result<std::size_t> outbox_size();
+
+  // ---- Verification ----------------------------------------------------------------------------
+
+  Result<SafetyNumber> safety_number(const std::string& username);
+  // Marks the contact verified (clears an identity-change warning).
+  Status mark_verified(const std::string& username);
+
+  // Closes the connection (the store stays open).
+  void disconnect();
+
+  struct Impl;
+
+ private:
+  explicit Client(std::unique_ptr<Impl> impl);
+  Status sync_once();
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace parley::client

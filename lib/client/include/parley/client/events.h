@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// What the client core tells an app while it runs: one Event per thing a person may want to see.
+// Apps render these (the CLI prints lines or JSON); none of them needs an answer.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "parley/util/error_code.h"
+
+namespace parley::client {
+
+struct Event {
+  enum class Kind {
+    kMessage,          // a text arrived (or, from our other device, was sent by us)
+    kSent,             // the server stored a message we sent
+    kDelivered,        // the other side's device got it
+    kRead,             // the other side read it
+    kTyping,           // started (flag true) / stopped typing
+    kTimerChanged,     // the disappearing-message timer of a conversation changed (seconds)
+    kIdentityChanged,  // a contact's identity key changed: verify again
+    kDeviceLinked,     // a device joined our account
+    kWarning,          // something failed for one message; the rest goes on (code + text)
+  };
+  Kind kind = Kind::kMessage;
+  std::string peer_username;  // may be empty when unknown
+  std::string peer_account_hex;
+  bool outgoing = false;        // kMessage: sent by us from another device
+  std::uint32_t device_id = 0;  // the sending device (kMessage), or the linked one
+  std::string client_message_id_hex;
+  std::string body;  // kMessage text, or kWarning's sentence
+  std::int64_t sent_ms = 0;
+  std::int64_t value = 0;           // kTimerChanged seconds; kTyping 1/0
+  ErrorCode code = ErrorCode::kOk;  // kWarning
+};
+
+using EventHandler = std::function<void(const Event&)>;
+
+const char* event_kind_name(Event::Kind kind);
+
+}  // namespace parley::client

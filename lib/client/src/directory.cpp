@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//
+// Contacts: who a username names, the identity key we pinned for each account (trust on first
+// use, loud warnings on change), and each account's device set as its primary signed it.
+
+#include <algorithm>
+
+#include "client_impl.h"
+#include "parley/proto/username.h"
+
+namespace parley::client {
+
+namespace {
+
+bool same(ByteView a, ByteView b) {
+  return as_string_view(a) == as_string_view(b);
+}
+
+bool is_network_error(ErrorCode code) {
+  return code == ErrorCode::kConnectionClosed || code == ErrorCode::kTimeout ||
+         code == ErrorCode::kUnavailable;
+}
+
+}  // namespace
+
+std::string Client::Impl::display_name(ByteView account_id) {
+  auto contact = store->contact(account_id);
+  if (contact.ok() && *contact && !(*contact)->username.empty()) return (*contact)->username;
+  return hex_id(account_id).substr(0, 12);
+}
+
+namespace {
+
+Event identity_changed_event(const Contact& contact, const std::string& why) {
+  Event event;
+  event.kind = Event::Kind::kIdentityChanged;
+  event.peer_username = contact.username;
+  event.peer_account_hex = hex_id(contact.account_id);
+  event.code = ErrorCode::kUntrustedIdentity;
+  event.body = why;
+  return event;
+}
+
+}  // namespace
+
+Result<Contact> Client::Impl::contact_for_username(const std::string& username,
+                                                   bool allow_network) {
+  PARLEY_ASSIGN_OR_RETURN(std::string name, proto::normalize_username(username));
+  PARLEY_ASSIGN_OR_RETURN(auto known, store->contact_by_username(name));
+  if (!allow_network || offline) {
+    if (known) return std::move(*known);
+    return Status::error(ErrorCode::kNotFound,
+                         name +
+                             " is not a contact yet; look them up while connected (`parley "
+                             "lookup " +
+                             name + "`)");
+  }
+  wire::Request request;
+  request.mutable_lookup_username()->set_username(name);
+  auto found = call(std::move(request));
+  if (!found.ok() && known && is_network_error(found.status().code())) {
+    return std::move(*known);  // offline: the pinned contact is still right to write to
+  }
+  if (!found.ok()) {
+    if (found.status().code() == ErrorCode::kNotFound) {
+      return Status::error(ErrorCode::kNotFound, "there is no Parley user named " + name);
+    }
+    return found.status();
+  }
+  Bytes account_id = to_bytes(found->lookup_username().account_id());
+  Bytes identity_key = to_bytes(found->lookup_username().identity_key());
+  std::int64_t now = now_ms();
+
+  if (known && same(known->account_id, account_id)) {
+    if (same(known->identity_key, identity_key)) return std::move(*known);
+    Contact changed = std::move(*known);
+    changed.identity_key = identity_key;
+    changed.identity_changed = true;
+    changed.signed_device_list.clear();
+    changed.updated_ms = now;
+    PARLEY_RETURN_IF_ERROR(store->delete_sessions_of(hex_id(account_id)));
+    PARLEY_RETURN_IF_ERROR(store->save_contact(changed));
+    emit(identity_changed_event(changed, name + "'s identity key changed"));
+    return changed;
+  }
+
+  // The name is new to us, or it now names another account than before (a new install or a
+  // new owner of the name): the old contact keeps its history under its account.
+  PARLEY_ASSIGN_OR_RETURN(auto by_account, store->contact(account_id));
+  Contact contact = by_account ? std::move(*by_account) : Contact{};
+  bool first_sight = !by_account.has_value();
+  contact.account_id = account_id;
+  contact.username = name;
+  if (first_sight) contact.identity_key = identity_key;
+  contact.updated_ms = now;
+  if (known) {
+    Contact previous = std::move(*known);
+    bool was_verified = previous.verified;
+    previous.username.clear();
+    previous.updated_ms = now;
+    PARLEY_RETURN_IF_ERROR(store->save_contact(previous));
+    contact.identity_changed = true;
+    contact.verified = was_verified;  // a verified contact must be verified again to write
+    PARLEY_RETURN_IF_ERROR(store->save_contact(contact));
+    emit(identity_changed_event(
+        contact, "the username " + name +
+                     " now belongs to a different account with a different identity key (a new "
+                     "install, or someone else)"));
+    return contact;
+  }
+  PARLEY_RETURN_IF_ERROR(store->save_contact(contact));
+  return contact;
+}
+
+Result<Contact> Client::Impl::contact_for_account(ByteView account_id) {
+  PARLEY_ASSIGN_OR_RETURN(auto known, store->contact(account_id));
+  if (known) return std::move(*known);
+  Contact contact;
+  contact.account_id = Bytes(account_id.begin(), account_id.end());
+  contact.updated_ms = now_ms();
+  if (same(account_id, account->account_id)) {
+    contact.identity_key = account->identity_key;
+    contact.username = account->username;
+    contact.verified = true;
+  } else {
+    wire::Request request;
+    request.mutable_get_devices()->set_account_id(account_id.data(), account_id.size());
+    PARLEY_ASSIGN_OR_RETURN(wire::Response response, call(std::move(request)));
+    contact.identity_key = to_bytes(response.get_devices().identity_key());
+  }
+  PARLEY_RETURN_IF_ERROR(store->save_contact(contact));
+  return contact;
+}
+
+Result<DeviceSet> Client::Impl::device_set(ByteView account_id, bool refresh) {
+  PARLEY_ASSIGN_OR_RETURN(Contact contact, contact_for_account(account_id));
+  PARLEY_ASSIGN_OR_RETURN(auto identity, crypto::PublicKey::parse(contact.identity_key));
+  std::optional<DeviceSet> cached;
+  if (!contact.signed_device_list.empty()) {
+    auto verified = verify_device_list(contact.signed_device_list, identity, account_id);
+    if (verified.ok()) cached = std::move(*verified);
+  }
+  if (cached && !refresh) return std::move(*cached);
+
+  wire::Request request;
+  request.mutable_get_devices()->set_account_id(account_id.data(), account_id.size());
+  PARLEY_ASSIGN_OR_RETURN(wire::Response response, call(std::move(request)));
+  const auto& served = response.get_devices();
+  if (!same(as_bytes(served.identity_key()), contact.identity_key)) {
+    // The server now reports another identity key for the same account: either the server
+    // lies or the account was replaced. Warn, and pin the new key only after the warning.
+    contact.identity_key = to_bytes(served.identity_key());
+    contact.identity_changed = true;
+    contact.signed_device_list.clear();
+    PARLEY_RETURN_IF_ERROR(store->delete_sessions_of(hex_id(account_id)));
+    PARLEY_RETURN_IF_ERROR(store->save_contact(contact));
+    emit(identity_changed_event(contact, display_name(account_id) + "'s identity key changed"));
+    PARLEY_ASSIGN_OR_RETURN(identity, crypto::PublicKey::parse(contact.identity_key));
+    cached.reset();
+  }
+  PARLEY_ASSIGN_OR_RETURN(DeviceSet set, verify_device_list(as_bytes(served.signed_device_list()),
+                                                            identity, account_id));
+  if (cached && set.version < cached->version) {
+    return Status::error(ErrorCode::kDeviceListInvalid,
+                         "the server served an older device list of " + display_name(account_id) +
+                             " than this device has seen");
+  }
+  // Listed devices the server no longer has cannot receive; devices the server has that the
+  // primary did not sign must not receive (they may be the server's own).
+  std::erase_if(set.devices, [&](const auto& entry) {
+    return std::none_of(served.devices().begin(), served.devices().end(), [&](const auto& d) {
+      return d.device_id() == entry.first &&
+             same(as_bytes(d.device_key()), entry.second.serialize());
+    });
+  });
+  for (const auto& d : served.devices()) {
+    if (!set.devices.contains(d.device_id())) {
+      return Status::error(ErrorCode::kDeviceListInvalid,
+                           display_name(account_id) + " has a device (" +
+                               std::to_string(d.device_id()) +
+                               ") that their primary device has not confirmed yet; the message "
+                               "stays queued and is retried");
+    }
+  }
+  contact.signed_device_list = to_bytes(served.signed_device_list());
+  contact.updated_ms = now_ms();
+  PARLEY_RETURN_IF_ERROR(store->save_contact(contact));
+  return set;
+}
+
+}  // namespace parley::client

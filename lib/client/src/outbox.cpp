@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//
+// The outbox: every outgoing thing (texts, transcripts for our other devices, receipts, typing,
+// timers) is first written here, then sent in order. Exactly once rests on three rules:
+//   1. a message is encrypted once, and its ciphertexts are saved in the same transaction as the
+//      ratchet state that made them — a crash can never reuse a message key or lose a message;
+//   2. a retry resends the same bytes with the same client message id, which the server stores
+//      once (dedupe by sender device + id);
+//   3. the entry is deleted only after the server acknowledged it.
+// A device-set mismatch (503) is the one case that re-encrypts: the server stored nothing.
+
+#include <algorithm>
+
+#include "client_impl.h"
+#include "parley/crypto/padding.h"
+#include "parley/crypto/random.h"
+
+namespace parley::client {
+
+namespace {
+
+bool is_network_error(ErrorCode code) {
+  return code == ErrorCode::kConnectionClosed || code == ErrorCode::kTimeout ||
+         code == ErrorCode::kUnavailable || code == ErrorCode::kCertificateUntrusted;
+}
+
+// Errors that will not go away by retrying the same message.
+bool is_permanent(ErrorCode code) {
+  return code == ErrorCode::kNotFound || code == ErrorCode::kTooLarge ||
+         code == ErrorCode::kMalformedInput || code == ErrorCode::kInvalidArgument;
+}
+
+}  // namespace
+
+Status Client::Impl::queue_content(ByteView recipient, const content::Content& content) {
+  content::Content filled = content;
+  if (filled.client_message_id().empty()) {
+    Bytes id = crypto::random_bytes(kClientMessageIdSize);
+    filled.set_client_message_id(id.data(), id.size());
+  }
+  if (filled.sent_ms() == 0) filled.set_sent_ms(now_ms());
+  filled.set_sender_username(account->username);
+  std::string serialized = filled.SerializeAsString();
+  OutboxEntry entry;
+  entry.recipient = Bytes(recipient.begin(), recipient.end());
+  // The wire id is always fresh: the server dedupes by (sender device, id) across recipients,
+  // so a transcript to our own devices must not reuse the text's id.
+  entry.client_message_id = crypto::random_bytes(kClientMessageIdSize);
+  entry.content = SecretBytes(as_bytes(serialized));
+  entry.created_ms = now_ms();
+  return store->add_outbox(entry);
+}
+
+Result<Bytes> Client::Impl::queue_text_to(const Contact& contact, const std::string& text) {
+  std::int64_t now = now_ms();
+  PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());
+  PARLEY_ASSIGN_OR_RETURN(auto existing, store->conversation(contact.account_id));
+  Conversation conversation = existing.value_or(Conversation{contact.account_id, 0, 0, 0});
+  Bytes id = crypto::random_bytes(kClientMessageIdSize);
+
+  content::Content content;
+  content.set_client_message_id(id.data(), id.size());
+  content.set_sent_ms(now);
+  content.mutable_text()->set_body(text);
+  content.mutable_text()->set_expire_seconds(conversation.disappearing_seconds);
+
+  MessageRecord message;
+  message.peer = contact.account_id;
+  message.direction = MessageDirection::kOutgoing;
+  message.sender_device = account->device_id;
+  message.client_message_id = id;
+  message.kind = MessageKind::kText;
+  message.body = text;
+  message.sent_ms = now;
+  message.status = MessageStatus::kPending;
+  if (conversation.disappearing_seconds > 0) {
+    message.expires_at_ms = now + conversation.disappearing_seconds * 1000;
+  }
+  PARLEY_ASSIGN_OR_RETURN(bool inserted, store->insert_message(message));
+  (void)inserted;  // a fresh random id cannot collide
+  conversation.last_activity_ms = now;
+  PARLEY_RETURN_IF_ERROR(store->save_conversation(conversation));
+  PARLEY_RETURN_IF_ERROR(queue_content(contact.account_id, content));
+
+  content::Content transcript;
+  transcript.set_client_message_id(id.data(), id.size());
+  transcript.set_sent_ms(now);
+  auto* sent = transcript.mutable_sent();
+  sent->set_recipient_account_id(contact.account_id.data(), contact.account_id.size());
+  *sent->mutable_text() = content.text();
+  PARLEY_RETURN_IF_ERROR(queue_content(account->account_id, transcript));
+  PARLEY_RETURN_IF_ERROR(tx.commit());
+  return id;
+}
+
+Status Client::Impl::queue_receipt(ByteView recipient, content::Receipt::Type type,
+                                   const std::vector<Bytes>& client_message_ids) {
+  content::Content content;
+  content.mutable_receipt()->set_type(type);
+  for (const auto& id : client_message_ids) {
+    content.mutable_receipt()->add_client_message_ids(id.data(), id.size());
+  }
+  return queue_content(recipient, content);
+}
+
+Status Client::Impl::send_entry(OutboxEntry& entry) {
+  bool own = as_string_view(entry.recipient) == as_string_view(account->account_id);
+  for (int attempt = 0; attempt <= kMaxDeviceMismatchRetries; ++attempt) {
+    if (entry.request.empty()) {
+      PARLEY_ASSIGN_OR_RETURN(DeviceSet devices, device_set(entry.recipient, attempt > 0));
+      if (own) devices.devices.erase(account->device_id);
+      if (devices.devices.empty()) {
+        // Only this device in our own account: nobody to tell.
+        return store->remove_outbox(entry.id);
+      }
+      PARLEY_ASSIGN_OR_RETURN(SecretBytes padded, crypto::pad_message(entry.content.view()));
+      PARLEY_RETURN_IF_ERROR(prepare_sessions(devices));
+      PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());
+      PARLEY_ASSIGN_OR_RETURN(wire::SendMessageRequest request,
+                              encrypt_for(devices, padded.view(), entry.client_message_id));
+      entry.request = to_bytes(request.SerializeAsString());
+      PARLEY_RETURN_IF_ERROR(store->update_outbox(entry));
+      PARLEY_RETURN_IF_ERROR(tx.commit());
+    }
+    wire::Request request;
+    if (!request.mutable_send_message()->ParseFromArray(entry.request.data(),
+                                                        static_cast<int>(entry.request.size()))) {
+      return Status::error(ErrorCode::kStorageCorrupt, "an outbox entry does not parse");
+    }
+    PARLEY_RETURN_IF_ERROR(ensure_signed_in());
+    auto response = connection->call_raw(std::move(request));
+    if (!response.ok()) {
+      if (connection->broken()) drop_connection();
+      return response.status();
+    }
+    Status status = response_status(*response);
+    if (status.code() == ErrorCode::kDeviceMismatch) {
+      entry.request.clear();  // nothing was stored: encrypt again for the current devices
+      PARLEY_RETURN_IF_ERROR(store->update_outbox(entry));
+      continue;
+    }
+    PARLEY_RETURN_IF_ERROR(status);
+
+    content::Content content;
+    content.ParseFromArray(entry.content.data(), static_cast<int>(entry.content.size()));
+    PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());
+    PARLEY_RETURN_IF_ERROR(store->remove_outbox(entry.id));
+    bool text_to_peer = !own && content.has_text();
+    if (text_to_peer) {
+      auto advanced = store->advance_status(entry.recipient, MessageDirection::kOutgoing,
+                                            as_bytes(content.client_message_id()),
+                                            MessageStatus::kSent, now_ms());
+      if (!advanced.ok() && advanced.status().code() != ErrorCode::kNotFound) {
+        return advanced.status();  // kNotFound: the message disappeared meanwhile
+      }
+    }
+    PARLEY_RETURN_IF_ERROR(tx.commit());
+    if (text_to_peer) {
+      Event event;
+      event.kind = Event::Kind::kSent;
+      event.peer_account_hex = hex_id(entry.recipient);
+      event.peer_username = display_name(entry.recipient);
+      event.outgoing = true;
+      event.client_message_id_hex = hex_id(as_bytes(content.client_message_id()));
+      event.sent_ms = content.sent_ms();
+      emit(event);
+    }
+    return Status();
+  }
+  return Status::error(ErrorCode::kDeviceMismatch,
+                       display_name(entry.recipient) +
+                           "'s devices kept changing while sending; the message stays queued");
+}
+
+Status Client::Impl::flush_outbox() {
+  PARLEY_ASSIGN_OR_RETURN(auto entries, store->outbox());
+  for (auto& entry : entries) {
+    if (entry.next_attempt_ms > now_ms()) return Status();  // later entries wait: keep order
+    Status sent = send_entry(entry);
+    if (sent.ok()) continue;
+    if (is_network_error(sent.code())) return sent;
+    content::Content content;
+    content.ParseFromArray(entry.content.data(), static_cast<int>(entry.content.size()));
+    Event warning;
+    warning.kind = Event::Kind::kWarning;
+    warning.peer_account_hex = hex_id(entry.recipient);
+    warning.peer_username = display_name(entry.recipient);
+    warning.code = sent.code();
+    warning.client_message_id_hex = hex_id(as_bytes(content.client_message_id()));
+    if (is_permanent(sent.code())) {
+      // Give up on this one message, keep the rest moving.
+      PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());
+      PARLEY_RETURN_IF_ERROR(store->remove_outbox(entry.id));
+      if (content.has_text()) {
+        auto failed = store->advance_status(entry.recipient, MessageDirection::kOutgoing,
+                                            as_bytes(content.client_message_id()),
+                                            MessageStatus::kFailed, now_ms());
+        if (!failed.ok() && failed.status().code() != ErrorCode::kNotFound) {
+          return failed.status();
+        }
+      }
+      PARLEY_RETURN_IF_ERROR(tx.commit());
+      warning.body = "a message could not be sent and was given up: " + sent.message();
+      emit(warning);
+      continue;
+    }
+    // Transient (device list not confirmed yet, mailbox full, server storage): back off.
+    entry.attempts += 1;
+    std::int64_t backoff_ms =
+        std::min<std::int64_t>(60'000, 1000LL << std::min(entry.attempts, 6u));
+    entry.next_attempt_ms = now_ms() + backoff_ms;
+    PARLEY_RETURN_IF_ERROR(store->update_outbox(entry));
+    warning.body = "a message stays queued: " + sent.message();
+    emit(warning);
+    return Status();
+  }
+  return Status();
+}
+
+}  // namespace parley::client
