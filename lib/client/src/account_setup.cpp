@@ -114,6 +114,7 @@ Status Client::Impl::publish_device_list(const DeviceSet& devices) {
   signed_set.version = static_cast<std::uint64_t>(version.value_or(0)) + 1;
   signed_set.timestamp_ms = now_ms();
   signed_set.devices = devices.devices;
+  signed_set.username = account->username;
   PARLEY_ASSIGN_OR_RETURN(auto identity,
                           crypto::PrivateKey::parse(account->device_private_key.view()));
   Bytes blob = sign_device_list(signed_set, identity);

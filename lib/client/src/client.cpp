@@ -223,7 +223,10 @@ Status Client::set_username(const std::string& username) {
   request.mutable_set_username()->set_username(username);
   PARLEY_ASSIGN_OR_RETURN(wire::Response response, impl_->call(std::move(request)));
   impl_->account->username = response.set_username().username();
-  return impl_->store->save_account(*impl_->account);
+  PARLEY_RETURN_IF_ERROR(impl_->store->save_account(*impl_->account));
+  // Linked devices learn the name from the signed device list.
+  PARLEY_ASSIGN_OR_RETURN(DeviceSet devices, impl_->own_device_set(false));
+  return impl_->publish_device_list(devices);
 }
 
 Result<std::string> Client::queue_text(const std::string& username, const std::string& text) {

@@ -28,6 +28,7 @@ Bytes sign_device_list(const DeviceSet& devices, const crypto::PrivateKey& ident
   list.set_account_id(devices.account_id.data(), devices.account_id.size());
   list.set_version(devices.version);
   list.set_timestamp_ms(devices.timestamp_ms);
+  list.set_username(devices.username);
   for (const auto& [id, key] : devices.devices) {
     auto* device = list.add_devices();
     device->set_device_id(id);
@@ -67,6 +68,7 @@ Result<DeviceSet> verify_device_list(ByteView signed_list, const crypto::PublicK
   set.account_id = Bytes(account_id.begin(), account_id.end());
   set.version = list.version();
   set.timestamp_ms = list.timestamp_ms();
+  set.username = list.username();
   for (const auto& device : list.devices()) {
     if (device.device_id() == 0) return invalid("device id 0");
     auto key = crypto::PublicKey::parse(as_bytes(device.device_key()));

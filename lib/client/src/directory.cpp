@@ -184,6 +184,12 @@ Result<DeviceSet> Client::Impl::device_set(ByteView account_id, bool refresh) {
   }
   contact.signed_device_list = to_bytes(served.signed_device_list());
   contact.updated_ms = now_ms();
+  if (same(account_id, account->account_id) && !is_primary() && account->username != set.username) {
+    // A linked device learns the account's username from the list its primary signed.
+    account->username = set.username;
+    contact.username = set.username;
+    PARLEY_RETURN_IF_ERROR(store->save_account(*account));
+  }
   PARLEY_RETURN_IF_ERROR(store->save_contact(contact));
   return set;
 }

@@ -60,6 +60,9 @@ Status configure(sqlite::Database& db) {
   if (mode != "wal") {
     return Status::error(ErrorCode::kStorageIo, "the local database cannot use WAL journaling");
   }
+  // A committed outbox row or processed message must survive power loss, not only a crash: the
+  // server may already hold (or have deleted) its side.
+  PARLEY_RETURN_IF_ERROR(db.exec("PRAGMA synchronous = FULL"));
   PARLEY_RETURN_IF_ERROR(db.exec("PRAGMA foreign_keys = ON"));
   // Deleted messages and keys are overwritten, not just unlinked from the b-tree.
   PARLEY_RETURN_IF_ERROR(db.exec("PRAGMA secure_delete = ON"));

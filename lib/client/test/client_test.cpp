@@ -156,6 +156,10 @@ TEST(ClientTest, LinkedDevicesGetEveryMessageAndSeeWhatTheOthersSent) {
   ASSERT_TRUE(joined.ok()) << joined.to_string();
   ASSERT_TRUE(linked.ok()) << linked.status().to_string();
   EXPECT_EQ(*linked, 2u);
+  auto bob2_account = bob2->whoami();
+  ASSERT_TRUE(bob2_account.ok());
+  EXPECT_EQ(bob2_account->username, "bob");  // learned from the signed device list
+  EXPECT_THAT(bob2_account->devices, ::testing::ElementsAre(1u, 2u));
   EXPECT_EQ(bob.count(Event::Kind::kDeviceLinked), 1u);
 
   send(alice, "bob", "to both of bob's devices");

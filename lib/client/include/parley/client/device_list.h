@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 
 #include "parley/crypto/keys.h"
 #include "parley/util/bytes.h"
@@ -20,6 +21,7 @@ struct DeviceSet {
   std::uint64_t version = 0;
   std::int64_t timestamp_ms = 0;
   std::map<std::uint32_t, crypto::PublicKey> devices;  // device id -> device key
+  std::string username;                                // normalized; may be empty
 };
 
 // Serializes and signs `devices` with the account identity key.

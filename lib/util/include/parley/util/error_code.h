@@ -28,8 +28,8 @@ namespace parley {
   X(kTimeout, 109, "timeout", "the operation timed out")                                           \
   X(kCancelled, 110, "cancelled", "the operation was cancelled")                                   \
   X(kUnimplemented, 111, "unimplemented", "the operation is not supported")                        \
-  X(kNotInitialized, 112, "not_initialized",                                                      \
-    "this home has no account yet; run `parley init` or `parley join-device` first")              \
+  X(kNotInitialized, 112, "not_initialized",                                                       \
+    "this home has no account yet; run `parley init` or `parley join-device` first")               \
   X(kInternal, 199, "internal", "internal error (a bug)")                                          \
   X(kMalformedInput, 200, "malformed_input", "the input could not be parsed")                      \
   X(kTooLarge, 201, "too_large", "the input exceeds its size limit")                               \
@@ -47,19 +47,19 @@ namespace parley {
   X(kTooManySkipped, 307, "too_many_skipped", "too many messages were skipped")                    \
   X(kRandomFailure, 308, "random_failure", "the system random generator failed")                   \
   X(kDeviceListInvalid, 309, "device_list_invalid",                                                \
-    "a signed device list does not verify against the account's identity key")                    \
+    "a signed device list does not verify against the account's identity key")                     \
   X(kStorageIo, 400, "storage_io", "the store could not read or write")                            \
   X(kStorageCorrupt, 401, "storage_corrupt", "the store is corrupted")                             \
   X(kStorageFull, 402, "storage_full", "the store has no space left")                              \
   X(kQueueFull, 403, "queue_full", "the queue is at its capacity")                                 \
   X(kWrongDatabaseKey, 404, "wrong_database_key",                                                  \
-    "the local database cannot be opened with this passphrase or key file")                       \
+    "the local database cannot be opened with this passphrase or key file")                        \
   X(kProtocolViolation, 500, "protocol_violation", "the peer broke the protocol")                  \
   X(kConnectionClosed, 501, "connection_closed", "the connection was closed")                      \
   X(kRateLimited, 502, "rate_limited", "too many requests; slow down")                             \
   X(kDeviceMismatch, 503, "device_mismatch", "the recipient's device list has changed")            \
   X(kBadProofOfWork, 504, "bad_proof_of_work", "the proof of work is missing or insufficient")     \
-  X(kChallengeInvalid, 505, "challenge_invalid", "the challenge is unknown, used or expired")     \
+  X(kChallengeInvalid, 505, "challenge_invalid", "the challenge is unknown, used or expired")      \
   X(kCertificateUntrusted, 506, "certificate_untrusted",                                           \
     "the server's TLS certificate is not the trusted one")
 

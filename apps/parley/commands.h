@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// The subcommands, by topic. Each add_* function registers its subcommands on `app` (with help
+// and an example) and appends what to run when one of them was given.
+
+#include <CLI/CLI.hpp>
+
+#include "context.h"
+
+namespace parley::cli {
+
+inline constexpr const char* kAccountGroup = "Account and devices";
+inline constexpr const char* kMessagesGroup = "Messages";
+inline constexpr const char* kSafetyGroup = "Safety";
+
+void add_account_commands(CLI::App& app, const GlobalOptions& options, Commands& commands);
+void add_message_commands(CLI::App& app, const GlobalOptions& options, Commands& commands);
+void add_verify_command(CLI::App& app, const GlobalOptions& options, Commands& commands);
+
+}  // namespace parley::cli
