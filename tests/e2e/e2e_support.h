@@ -13,6 +13,19 @@
 #include "parley/client/client.h"
 #include "parleyd_process.h"
 
+// In a TEST body: fail the test with the Status's words unless it is ok.
+#define PARLEY_E2E_ASSERT_OK(expr)                                     \
+  do {                                                                 \
+    const ::parley::Status status_ = (expr);                           \
+    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_.to_string(); \
+  } while (false)
+#define ASSERT_OK(expr) PARLEY_E2E_ASSERT_OK(expr)
+
+// In a TEST body: start parleyd as `server`, or fail the test.
+#define START_SERVER(server)                  \
+  ::parley::e2e::Server server;               \
+  ASSERT_TRUE(server.ok()) << server.start_status().to_string()
+
 namespace parley::e2e {
 
 // A private temporary directory, removed with everything in it when the object goes.

@@ -25,16 +25,6 @@ using client::Event;
 using client::MessageDirection;
 using ::testing::ElementsAre;
 
-#define ASSERT_OK(expr)                                                \
-  do {                                                                 \
-    const Status status_ = (expr);                                     \
-    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_.to_string(); \
-  } while (false)
-
-#define START_SERVER(server) \
-  Server server;             \
-  ASSERT_TRUE(server.ok()) << server.start_status().to_string()
-
 void send(Device& device, const std::string& to, const std::string& text) {
   auto queued = device->queue_text(to, text);
   ASSERT_TRUE(queued.ok()) << queued.status().to_string();
