@@ -22,8 +22,8 @@
 #define ASSERT_OK(expr) PARLEY_E2E_ASSERT_OK(expr)
 
 // In a TEST body: start parleyd as `server`, or fail the test.
-#define START_SERVER(server)                  \
-  ::parley::e2e::Server server;               \
+#define START_SERVER(server)    \
+  ::parley::e2e::Server server; \
   ASSERT_TRUE(server.ok()) << server.start_status().to_string()
 
 namespace parley::e2e {
