@@ -86,6 +86,7 @@ struct Client::Impl {
   // `refresh` asks the server again.
   Result<DeviceSet> device_set(ByteView account_id, bool refresh);
   std::string display_name(ByteView account_id);
+  Status server_swapped_identity(const Contact& contact);
 
   // ---- sessions.cpp ----
   // Encrypts `plaintext` (already padded) to every device of `devices` except this one; fetches

@@ -43,6 +43,20 @@ Event identity_changed_event(const Contact& contact, const std::string& why) {
 
 }  // namespace
 
+// No request can change an account's identity key, so another key for an account we pinned is
+// the server (or someone in front of it) lying: refuse, keep the pinned key, and say so loudly.
+// Adopting the new key would let a malicious server read whatever is queued for the contact.
+Status Client::Impl::server_swapped_identity(const Contact& contact) {
+  std::string who = contact.username.empty() ? hex_id(contact.account_id) : contact.username;
+  Status refused = Status::error(
+      ErrorCode::kUntrustedIdentity,
+      "the server reports a different identity key for " + who +
+          "'s account, which no Parley server may do; nothing was sent to it. The server may be "
+          "attacking this conversation");
+  emit(identity_changed_event(contact, refused.message()));
+  return refused;
+}
+
 Result<Contact> Client::Impl::contact_for_username(const std::string& username,
                                                    bool allow_network) {
   PARLEY_ASSIGN_OR_RETURN(std::string name, proto::normalize_username(username));
@@ -73,15 +87,7 @@ Result<Contact> Client::Impl::contact_for_username(const std::string& username,
 
   if (known && same(known->account_id, account_id)) {
     if (same(known->identity_key, identity_key)) return std::move(*known);
-    Contact changed = std::move(*known);
-    changed.identity_key = identity_key;
-    changed.identity_changed = true;
-    changed.signed_device_list.clear();
-    changed.updated_ms = now;
-    PARLEY_RETURN_IF_ERROR(store->delete_sessions_of(hex_id(account_id)));
-    PARLEY_RETURN_IF_ERROR(store->save_contact(changed));
-    emit(identity_changed_event(changed, name + "'s identity key changed"));
-    return changed;
+    return server_swapped_identity(*known);
   }
 
   // The name is new to us, or it now names another account than before (a new install or a
@@ -147,16 +153,7 @@ Result<DeviceSet> Client::Impl::device_set(ByteView account_id, bool refresh) {
   PARLEY_ASSIGN_OR_RETURN(wire::Response response, call(std::move(request)));
   const auto& served = response.get_devices();
   if (!same(as_bytes(served.identity_key()), contact.identity_key)) {
-    // The server now reports another identity key for the same account: either the server
-    // lies or the account was replaced. Warn, and pin the new key only after the warning.
-    contact.identity_key = to_bytes(served.identity_key());
-    contact.identity_changed = true;
-    contact.signed_device_list.clear();
-    PARLEY_RETURN_IF_ERROR(store->delete_sessions_of(hex_id(account_id)));
-    PARLEY_RETURN_IF_ERROR(store->save_contact(contact));
-    emit(identity_changed_event(contact, display_name(account_id) + "'s identity key changed"));
-    PARLEY_ASSIGN_OR_RETURN(identity, crypto::PublicKey::parse(contact.identity_key));
-    cached.reset();
+    return server_swapped_identity(contact);
   }
   PARLEY_ASSIGN_OR_RETURN(DeviceSet set, verify_device_list(as_bytes(served.signed_device_list()),
                                                             identity, account_id));

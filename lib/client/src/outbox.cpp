@@ -24,10 +24,12 @@ bool is_network_error(ErrorCode code) {
          code == ErrorCode::kUnavailable || code == ErrorCode::kCertificateUntrusted;
 }
 
-// Errors that will not go away by retrying the same message.
+// Errors that will not go away by retrying the same message. An untrusted identity (a verified
+// contact changed, or the server swapped a key) must never be "retried" into the wrong hands.
 bool is_permanent(ErrorCode code) {
   return code == ErrorCode::kNotFound || code == ErrorCode::kTooLarge ||
-         code == ErrorCode::kMalformedInput || code == ErrorCode::kInvalidArgument;
+         code == ErrorCode::kMalformedInput || code == ErrorCode::kInvalidArgument ||
+         code == ErrorCode::kUntrustedIdentity;
 }
 
 }  // namespace
@@ -105,6 +107,15 @@ Status Client::Impl::queue_receipt(ByteView recipient, content::Receipt::Type ty
 
 Status Client::Impl::send_entry(OutboxEntry& entry) {
   bool own = as_string_view(entry.recipient) == as_string_view(account->account_id);
+  if (!own) {
+    // Receipts, typing and timers are queued without the check queue_text() makes.
+    PARLEY_ASSIGN_OR_RETURN(auto contact, store->contact(entry.recipient));
+    if (contact && contact->verified && contact->identity_changed) {
+      return Status::error(ErrorCode::kUntrustedIdentity,
+                           display_name(entry.recipient) +
+                               " changed identity since you verified them: verify again first");
+    }
+  }
   for (int attempt = 0; attempt <= kMaxDeviceMismatchRetries; ++attempt) {
     if (entry.request.empty()) {
       PARLEY_ASSIGN_OR_RETURN(DeviceSet devices, device_set(entry.recipient, attempt > 0));

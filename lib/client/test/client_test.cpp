@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "loopback_server.h"
+#include "parley/crypto/keys.h"
+#include "parley/wire/frame.pb.h"
 #include "temp_home.h"
 
 namespace parley::client {
@@ -26,7 +28,8 @@ using testing::TempHome;
 // One device: a home and a Client, recording every event.
 class Device {
  public:
-  Device(LoopbackServer& server, const Clock* clock = nullptr) : server_(server), clock_(clock) {
+  Device(LoopbackServer& server, const Clock* clock = nullptr, Connector connector = {})
+      : server_(server), clock_(clock), connector_(std::move(connector)) {
     reopen();
   }
   void reopen() {
@@ -34,7 +37,7 @@ class Device {
     ClientOptions options;
     options.home = home_.path();
     options.clock = clock_;
-    options.connector = server_.connector();
+    options.connector = connector_ ? connector_ : server_.connector();
     options.prekey_batch = 20;
     auto opened = Client::open(std::move(options));
     ASSERT_TRUE(opened.ok()) << opened.status().to_string();
@@ -60,6 +63,7 @@ class Device {
  private:
   LoopbackServer& server_;
   const Clock* clock_;
+  Connector connector_;
   TempHome home_;
   std::unique_ptr<Client> client_;
   std::vector<Event> events_;
@@ -226,6 +230,65 @@ TEST(ClientTest, IdentityChangeWarnsAndBlocksAVerifiedContact) {
   send(alice, "bob", "verified again");
   sync(new_bob);
   EXPECT_THAT(new_bob.texts(), ::testing::ElementsAre("verified again"));
+}
+
+// A server that answers lookups of one account with an attacker's identity key.
+class KeySwappingChannel final : public net::FrameChannel {
+ public:
+  KeySwappingChannel(std::unique_ptr<net::FrameChannel> inner, const bool& active,
+                     const Bytes& attacker_key)
+      : inner_(std::move(inner)), active_(active), attacker_key_(attacker_key) {}
+  Status send(ByteView frame) override { return inner_->send(frame); }
+  Result<Bytes> receive(std::chrono::milliseconds timeout) override {
+    auto frame = inner_->receive(timeout);
+    if (!frame.ok() || !active_) return frame;
+    wire::Frame parsed;
+    if (!parsed.ParseFromArray(frame->data(), static_cast<int>(frame->size())) ||
+        !parsed.response().has_lookup_username()) {
+      return frame;
+    }
+    parsed.mutable_response()->mutable_lookup_username()->set_identity_key(attacker_key_.data(),
+                                                                           attacker_key_.size());
+    return to_bytes(parsed.SerializeAsString());
+  }
+  void close() override { inner_->close(); }
+
+ private:
+  std::unique_ptr<net::FrameChannel> inner_;
+  const bool& active_;
+  Bytes attacker_key_;
+};
+
+TEST(ClientTest, ServerSwappingAnIdentityKeyIsRefusedNotAdopted) {
+  LoopbackServer server;
+  bool swapping = false;
+  Bytes attacker_key = crypto::KeyPair::generate().public_key.serialize();
+  Connector base = server.connector();
+  Connector swapper =
+      [&](const std::string& where,
+          const net::TlsTrust& trust) -> Result<std::unique_ptr<net::FrameChannel>> {
+    PARLEY_ASSIGN_OR_RETURN(auto inner, base(where, trust));
+    return std::unique_ptr<net::FrameChannel>(
+        std::make_unique<KeySwappingChannel>(std::move(inner), swapping, attacker_key));
+  };
+  Device alice(server, nullptr, swapper), bob(server);
+  sign_up(alice, "alice");
+  sign_up(bob, "bob");
+  send(alice, "bob", "before");
+  auto pinned = alice->safety_number("bob");
+  ASSERT_TRUE(pinned.ok());
+
+  swapping = true;
+  auto refused = alice->queue_text("bob", "for bob only");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUntrustedIdentity);
+  EXPECT_EQ(alice.count(Event::Kind::kIdentityChanged), 1u);
+  swapping = false;
+  auto still = alice->safety_number("bob");
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->digits, pinned->digits);  // the pinned key was kept
+  send(alice, "bob", "after");
+  sync(bob);
+  EXPECT_THAT(bob.texts(), ::testing::ElementsAre("before", "after"));
 }
 
 TEST(ClientTest, RestartLosesNothingAndSessionsContinue) {
