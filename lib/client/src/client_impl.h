@@ -38,6 +38,22 @@ inline constexpr int kMaxDeviceMismatchRetries = 3;
 
 std::string hex_id(ByteView id);
 
+inline bool same_bytes(ByteView a, ByteView b) {
+  return as_string_view(a) == as_string_view(b);
+}
+
+// The server could not be reached or answered nothing: nothing was decided, retry later.
+inline bool is_network_error(ErrorCode code) {
+  return code == ErrorCode::kConnectionClosed || code == ErrorCode::kTimeout ||
+         code == ErrorCode::kUnavailable || code == ErrorCode::kCertificateUntrusted;
+}
+
+// The local database failed: the transaction rolled back; retry later.
+inline bool is_storage_error(ErrorCode code) {
+  return code == ErrorCode::kStorageIo || code == ErrorCode::kStorageCorrupt ||
+         code == ErrorCode::kStorageFull;
+}
+
 struct Client::Impl {
   ClientOptions options;
   const Clock* clock = nullptr;

@@ -10,19 +10,6 @@
 
 namespace parley::client {
 
-namespace {
-
-bool same(ByteView a, ByteView b) {
-  return as_string_view(a) == as_string_view(b);
-}
-
-bool is_network_error(ErrorCode code) {
-  return code == ErrorCode::kConnectionClosed || code == ErrorCode::kTimeout ||
-         code == ErrorCode::kUnavailable;
-}
-
-}  // namespace
-
 std::string Client::Impl::display_name(ByteView account_id) {
   auto contact = store->contact(account_id);
   if (contact.ok() && *contact && !(*contact)->username.empty()) return (*contact)->username;
@@ -85,8 +72,8 @@ Result<Contact> Client::Impl::contact_for_username(const std::string& username,
   Bytes identity_key = to_bytes(found->lookup_username().identity_key());
   std::int64_t now = now_ms();
 
-  if (known && same(known->account_id, account_id)) {
-    if (same(known->identity_key, identity_key)) return std::move(*known);
+  if (known && same_bytes(known->account_id, account_id)) {
+    if (same_bytes(known->identity_key, identity_key)) return std::move(*known);
     return server_swapped_identity(*known);
   }
 
@@ -124,7 +111,7 @@ Result<Contact> Client::Impl::contact_for_account(ByteView account_id) {
   Contact contact;
   contact.account_id = Bytes(account_id.begin(), account_id.end());
   contact.updated_ms = now_ms();
-  if (same(account_id, account->account_id)) {
+  if (same_bytes(account_id, account->account_id)) {
     contact.identity_key = account->identity_key;
     contact.username = account->username;
     contact.verified = true;
@@ -152,7 +139,7 @@ Result<DeviceSet> Client::Impl::device_set(ByteView account_id, bool refresh) {
   request.mutable_get_devices()->set_account_id(account_id.data(), account_id.size());
   PARLEY_ASSIGN_OR_RETURN(wire::Response response, call(std::move(request)));
   const auto& served = response.get_devices();
-  if (!same(as_bytes(served.identity_key()), contact.identity_key)) {
+  if (!same_bytes(as_bytes(served.identity_key()), contact.identity_key)) {
     return server_swapped_identity(contact);
   }
   PARLEY_ASSIGN_OR_RETURN(DeviceSet set, verify_device_list(as_bytes(served.signed_device_list()),
@@ -167,7 +154,7 @@ Result<DeviceSet> Client::Impl::device_set(ByteView account_id, bool refresh) {
   std::erase_if(set.devices, [&](const auto& entry) {
     return std::none_of(served.devices().begin(), served.devices().end(), [&](const auto& d) {
       return d.device_id() == entry.first &&
-             same(as_bytes(d.device_key()), entry.second.serialize());
+             same_bytes(as_bytes(d.device_key()), entry.second.serialize());
     });
   });
   for (const auto& d : served.devices()) {
@@ -181,7 +168,8 @@ Result<DeviceSet> Client::Impl::device_set(ByteView account_id, bool refresh) {
   }
   contact.signed_device_list = to_bytes(served.signed_device_list());
   contact.updated_ms = now_ms();
-  if (same(account_id, account->account_id) && !is_primary() && account->username != set.username) {
+  if (same_bytes(account_id, account->account_id) && !is_primary() &&
+      account->username != set.username) {
     // A linked device learns the account's username from the list its primary signed.
     account->username = set.username;
     contact.username = set.username;

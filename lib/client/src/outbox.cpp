@@ -19,11 +19,6 @@ namespace parley::client {
 
 namespace {
 
-bool is_network_error(ErrorCode code) {
-  return code == ErrorCode::kConnectionClosed || code == ErrorCode::kTimeout ||
-         code == ErrorCode::kUnavailable || code == ErrorCode::kCertificateUntrusted;
-}
-
 // Errors that will not go away by retrying the same message. An untrusted identity (a verified
 // contact changed, or the server swapped a key) must never be "retried" into the wrong hands.
 bool is_permanent(ErrorCode code) {
@@ -106,7 +101,7 @@ Status Client::Impl::queue_receipt(ByteView recipient, content::Receipt::Type ty
 }
 
 Status Client::Impl::send_entry(OutboxEntry& entry) {
-  bool own = as_string_view(entry.recipient) == as_string_view(account->account_id);
+  bool own = same_bytes(entry.recipient, account->account_id);
   if (!own) {
     // Receipts, typing and timers are queued without the check queue_text() makes.
     PARLEY_ASSIGN_OR_RETURN(auto contact, store->contact(entry.recipient));

@@ -18,15 +18,6 @@ namespace {
 constexpr std::string_view kLastSeq = "last_processed_seq";
 constexpr std::size_t kMaxAcksPerRequest = 256;
 
-bool same(ByteView a, ByteView b) {
-  return as_string_view(a) == as_string_view(b);
-}
-
-bool is_storage_error(ErrorCode code) {
-  return code == ErrorCode::kStorageIo || code == ErrorCode::kStorageCorrupt ||
-         code == ErrorCode::kStorageFull;
-}
-
 std::string describe_timer(std::int64_t seconds) {
   if (seconds == 0) return "off";
   if (seconds % 86400 == 0) return std::to_string(seconds / 86400) + "d";
@@ -114,9 +105,7 @@ Status Client::Impl::handle_envelope(const wire::Envelope& envelope) {
   }
 
   Status prepared = prepare_decrypt(sender, envelope.sender_device_id(), ciphertext);
-  if (!prepared.ok() &&
-      (is_storage_error(prepared.code()) || prepared.code() == ErrorCode::kConnectionClosed ||
-       prepared.code() == ErrorCode::kTimeout)) {
+  if (!prepared.ok() && (is_storage_error(prepared.code()) || is_network_error(prepared.code()))) {
     return prepared;  // not applied, not acked: it comes again
   }
   PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());
@@ -137,8 +126,7 @@ Status Client::Impl::handle_envelope(const wire::Envelope& envelope) {
       } else {
         Status done = apply_content(envelope, content);
         if (!done.ok()) {
-          if (is_storage_error(done.code()) || done.code() == ErrorCode::kConnectionClosed ||
-              done.code() == ErrorCode::kTimeout) {
+          if (is_storage_error(done.code()) || is_network_error(done.code())) {
             return done;  // rolled back with the ratchet state; it comes again
           }
           warn(done, "a message was dropped");
@@ -155,13 +143,13 @@ Status Client::Impl::handle_envelope(const wire::Envelope& envelope) {
 Status Client::Impl::apply_content(const wire::Envelope& envelope,
                                    const content::Content& content) {
   ByteView sender = as_bytes(envelope.sender_account_id());
-  bool own = same(sender, account->account_id);
+  bool own = same_bytes(sender, account->account_id);
   std::int64_t now = now_ms();
   PARLEY_ASSIGN_OR_RETURN(Contact contact, contact_for_account(sender));
   if (!own && contact.username.empty() && !content.sender_username().empty()) {
     // The name is only the sender's claim: believe it when the server maps it to this account.
     auto claimed = contact_for_username(content.sender_username(), true);
-    if (claimed.ok() && same(claimed->account_id, sender)) contact = std::move(*claimed);
+    if (claimed.ok() && same_bytes(claimed->account_id, sender)) contact = std::move(*claimed);
   }
   Event event;
   event.peer_account_hex = hex_id(sender);
@@ -210,7 +198,7 @@ Status Client::Impl::apply_content(const wire::Envelope& envelope,
     message.body = text.body();
     message.sent_ms = content.sent_ms();
     message.received_ms = now;
-    message.status = outgoing ? MessageStatus::kSent : MessageStatus::kSent;
+    message.status = MessageStatus::kSent;  // stored by the server (ours) / received (theirs)
     if (text.expire_seconds() > 0) message.expires_at_ms = now + text.expire_seconds() * 1000;
     PARLEY_ASSIGN_OR_RETURN(bool inserted, store->insert_message(message));
     if (!inserted) return Status();  // the same message again

@@ -20,7 +20,7 @@ crypto::ProtocolAddress address_of(ByteView account_id, std::uint32_t device_id)
 }  // namespace
 
 Status Client::Impl::prepare_sessions(const DeviceSet& devices) {
-  bool own = as_string_view(devices.account_id) == as_string_view(account->account_id);
+  bool own = same_bytes(devices.account_id, account->account_id);
   for (const auto& [device_id, key] : devices.devices) {
     if (own && device_id == account->device_id) continue;
     crypto::ProtocolAddress address = address_of(devices.account_id, device_id);
@@ -74,7 +74,7 @@ Status Client::Impl::prepare_sessions(const DeviceSet& devices) {
 Result<wire::SendMessageRequest> Client::Impl::encrypt_for(const DeviceSet& devices,
                                                            ByteView plaintext,
                                                            ByteView client_message_id) {
-  bool own = as_string_view(devices.account_id) == as_string_view(account->account_id);
+  bool own = same_bytes(devices.account_id, account->account_id);
   wire::SendMessageRequest request;
   request.set_recipient_account_id(devices.account_id.data(), devices.account_id.size());
   request.set_client_message_id(client_message_id.data(), client_message_id.size());
