@@ -150,11 +150,6 @@ int run_init(const GlobalOptions& options, const ServerFlags& flags, const std::
                                EventDisplay::kImportant);
   if (!session.ok()) return fail(session.status());
   client::Client& client = (*session)->client();
-  if (client.initialized()) {
-    return fail(Status::error(ErrorCode::kAlreadyExists,
-                              "the home " + (*session)->home().string() +
-                                  " already has an account (see `parley whoami`)"));
-  }
   PowProgressPrinter progress(options);
   Status created = client.create_account(
       *settings, username,
@@ -204,11 +199,6 @@ int run_join(const GlobalOptions& options, const std::string& code, const Server
                                EventDisplay::kImportant);
   if (!session.ok()) return fail(session.status());
   client::Client& client = (*session)->client();
-  if (client.initialized()) {
-    return fail(Status::error(ErrorCode::kAlreadyExists,
-                              "the home " + (*session)->home().string() +
-                                  " already has an account; use another --home for this device"));
-  }
   print_status(options, "joining (`parley link` must be running on the primary device)...");
   Status joined = client.join_device(*settings, code, *timeout);
   if (!joined.ok()) return fail(joined);

@@ -58,6 +58,14 @@ Bytes solve_pow(ByteView challenge, std::uint32_t bits, const PowProgress& progr
 
 }  // namespace
 
+Status Client::Impl::require_no_account() const {
+  if (!account) return Status();
+  return Status::error(
+      ErrorCode::kAlreadyExists,
+      "this home already has an account (" + own_hex() +
+          ", see `parley whoami`); use another --home for a new account or device");
+}
+
 Status Client::Impl::upload_prekeys(bool with_signed_prekey, std::uint32_t count) {
   PARLEY_ASSIGN_OR_RETURN(auto device_key,
                           crypto::PrivateKey::parse(account->device_private_key.view()));
@@ -206,10 +214,7 @@ Status Client::Impl::handle_link_proof(ByteView sender_account, std::uint32_t se
 
 Status Client::create_account(const ServerSettings& server, const std::string& username,
                               const PowProgress& progress) {
-  if (impl_->account) {
-    return Status::error(ErrorCode::kAlreadyExists,
-                         "this home already has an account (" + impl_->own_hex() + ")");
-  }
+  PARLEY_RETURN_IF_ERROR(impl_->require_no_account());
   std::string normalized;
   if (!username.empty()) {
     PARLEY_ASSIGN_OR_RETURN(normalized, proto::normalize_username(username));
@@ -313,10 +318,7 @@ Result<std::uint32_t> Client::wait_for_link(const LinkCode& code,
 
 Status Client::join_device(const ServerSettings& server, const std::string& code,
                            std::chrono::milliseconds timeout) {
-  if (impl_->account) {
-    return Status::error(ErrorCode::kAlreadyExists,
-                         "this home already has an account (" + impl_->own_hex() + ")");
-  }
+  PARLEY_RETURN_IF_ERROR(impl_->require_no_account());
   auto dash = code.rfind('-');
   if (dash == std::string::npos || dash == 0 || dash + 1 == code.size()) {
     return Status::error(ErrorCode::kInvalidArgument,

@@ -75,6 +75,7 @@ struct Client::Impl {
   std::string own_hex() const { return hex_id(own_account_id()); }
   bool is_primary() const { return account && account->device_id == 1; }
   Status require_account() const;
+  Status require_no_account() const;  // sign-up and joining start from an empty home
 
   // ---- client.cpp: connection ----
   Result<std::unique_ptr<net::FrameChannel>> open_channel(const ServerSettings& server);
