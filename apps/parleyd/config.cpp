@@ -12,8 +12,8 @@ void add_serve_options(CLI::App& c, ServeSettings& s) {
   c.add_option("--config", s.config_file,
                "TOML file with any of these options (keys use '_' for '-'); flags override it");
   c.add_option("--data-dir", s.data_dir,
-               "directory for the message store (RocksDB, under store/) and a generated "
-               "certificate (under tls/)")
+               "directory for the message store (RocksDB, under store/), attachments (one file "
+               "each, under blobs/) and a generated certificate (under tls/)")
       ->capture_default_str();
   c.add_option("--listen", s.listen, "client address, host:port (TLS 1.3 WebSocket)")
       ->capture_default_str();
@@ -75,6 +75,23 @@ void add_serve_options(CLI::App& c, ServeSettings& s) {
   c.add_option("--retention-days", s.retention_days, "undelivered messages are deleted after this")
       ->capture_default_str()
       ->check(CLI::Range(1, 3650));
+  c.add_option("--max-attachment-mb", s.max_attachment_mb,
+               "largest attachment (encrypted file) a client may upload, in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{64} << 10));
+  c.add_option("--attachment-retention-days", s.attachment_retention_days,
+               "attachments are deleted this many days after upload starts, downloaded or not")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3650));
+  c.add_option("--attachment-quota-mb", s.attachment_quota_mb,
+               "disk one account's unexpired attachments may take, in MiB; uploads beyond are "
+               "refused until older ones expire")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
+  c.add_option("--max-pending-uploads", s.max_pending_uploads,
+               "unfinished attachment uploads one account may have at once; 0 = no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   c.add_option("--cert-key-type", s.cert_key_type,
                "key type of a generated certificate: p256 or ed25519")
       ->capture_default_str()

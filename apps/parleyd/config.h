@@ -33,7 +33,11 @@ struct ServeSettings {
   std::uint32_t max_devices = 6;
   std::uint32_t max_queue_per_device = 10'000;
   std::uint32_t retention_days = 30;
-  std::string cert_key_type = "p256";  // for a generated certificate: p256 | ed25519
+  std::uint64_t max_attachment_mb = 100;  // MiB
+  std::uint32_t attachment_retention_days = 30;
+  std::uint64_t attachment_quota_mb = 1024;  // MiB per account
+  std::uint32_t max_pending_uploads = 32;    // per account
+  std::string cert_key_type = "p256";        // for a generated certificate: p256 | ed25519
   std::string log_level = "info";
 };
 

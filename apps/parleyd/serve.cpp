@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "parley/server/metrics.h"
 #include "parley/server/server_core.h"
 #include "parley/server/store_metrics.h"
+#include "parley/store/file_blob_store.h"
 #include "parley/store/rocksdb_store.h"
 #include "parley/util/clock.h"
 
@@ -104,6 +106,16 @@ int serve(const ServeSettings& s) {
       "retention {} days",
       s.pow_difficulty, s.max_devices, s.max_queue_per_device, s.retention_days);
   if (s.pow_difficulty == 0) spdlog::warn("proof of work is off: anyone can sign up in bulk");
+  spdlog::info(
+      "  attachments     up to {} MiB each, kept {} days, quota {} MiB per account, {} unfinished "
+      "uploads per account",
+      s.max_attachment_mb, s.attachment_retention_days, s.attachment_quota_mb,
+      s.max_pending_uploads);
+  if (s.attachment_quota_mb < s.max_attachment_mb) {
+    spdlog::warn(
+        "--attachment-quota-mb is below --max-attachment-mb: the largest attachments "
+        "can never be uploaded");
+  }
 
   store::RocksDbOptions store_options;
   store_options.path = (fs::path(s.data_dir) / "store").string();
@@ -112,6 +124,21 @@ int serve(const ServeSettings& s) {
     spdlog::error("cannot open the store in {}: {}", store_options.path,
                   store.status().to_string());
     return 1;
+  }
+
+  const std::string blob_dir = (fs::path(s.data_dir) / "blobs").string();
+  auto blobs = store::FileBlobStore::open(blob_dir);
+  if (!blobs.ok()) {
+    spdlog::error("cannot open the attachment store in {}: {}", blob_dir,
+                  blobs.status().to_string());
+    return 1;
+  }
+  const store::BlobStats blob_stats = (*blobs)->stats();
+  spdlog::info("  attachment dir  {} ({} attachments, {} bytes)", blob_dir, blob_stats.blobs,
+               blob_stats.bytes_received);
+  if (blob_stats.quarantined > 0) {
+    spdlog::warn("{} unreadable attachment files were renamed to *.corrupt in {}",
+                 blob_stats.quarantined, blob_dir);
   }
 
   server::Metrics metrics;
@@ -123,7 +150,16 @@ int serve(const ServeSettings& s) {
   core_config.max_queue_per_device = s.max_queue_per_device;
   core_config.message_retention = std::chrono::hours(24) * s.retention_days;
   core_config.limits.max_frame_bytes = s.max_frame_bytes;
-  server::ServerCore core(**store, SystemClock::instance(), metrics, core_config);
+  core_config.max_attachment_bytes = s.max_attachment_mb << 20;
+  core_config.attachment_retention = std::chrono::hours(24) * s.attachment_retention_days;
+  core_config.attachment_quota_bytes = s.attachment_quota_mb << 20;
+  core_config.max_pending_uploads = s.max_pending_uploads;
+  // A chunk and its frame's overhead must fit in one frame: a small --max-frame-bytes shrinks the
+  // chunk size the server advertises (CreateAttachmentResponse.max_chunk_bytes).
+  constexpr std::size_t kChunkFrameOverhead = 256;
+  core_config.limits.max_attachment_chunk_bytes = std::min<std::size_t>(
+      core_config.limits.max_attachment_chunk_bytes, s.max_frame_bytes - kChunkFrameOverhead);
+  server::ServerCore core(**store, **blobs, SystemClock::instance(), metrics, core_config);
 
   gateway::GatewayConfig gateway_config;
   gateway_config.listen_address = listen->host;

@@ -104,7 +104,7 @@ server::ServerCoreConfig test_config() {
 }  // namespace
 
 LoopbackServer::LoopbackServer(const Clock& clock)
-    : core_(std::make_unique<server::ServerCore>(store_, clock, metrics_, test_config())) {}
+    : core_(std::make_unique<server::ServerCore>(store_, blobs_, clock, metrics_, test_config())) {}
 
 LoopbackServer::~LoopbackServer() {
   core_->shutdown();

@@ -14,6 +14,7 @@
 #include "parley/net/frame_channel.h"
 #include "parley/server/metrics.h"
 #include "parley/server/server_core.h"
+#include "parley/store/memory_blob_store.h"
 #include "parley/store/memory_store.h"
 #include "parley/util/clock.h"
 
@@ -32,9 +33,14 @@ class LoopbackServer {
   std::uint64_t connections() const { return connections_; }
 
   store::MemoryStore& store() { return store_; }
+  store::MemoryBlobStore& blobs() { return blobs_; }
+  // Runs the core's maintenance now (purges expired messages and attachments): tests that move a
+  // FakeClock past a retention call it instead of waiting for the maintenance thread.
+  Status run_maintenance() { return core_->run_maintenance(); }
 
  private:
   store::MemoryStore store_;
+  store::MemoryBlobStore blobs_;
   server::Metrics metrics_;
   std::unique_ptr<server::ServerCore> core_;
   std::atomic<bool> reachable_{true};

@@ -25,6 +25,7 @@
 #include "parley/proto/frame.h"
 #include "parley/server/metrics.h"
 #include "parley/server/server_core.h"
+#include "parley/store/memory_blob_store.h"
 #include "parley/store/memory_store.h"
 #include "parley/util/clock.h"
 #include "parley/util/encoding.h"
@@ -68,7 +69,7 @@ class TestServer {
     core_config.worker_threads = 2;
     core_config.maintenance_interval = std::chrono::seconds(0);
     core_config.max_pending_requests_per_connection = 1024;  // the client pipelines 200 pings
-    core_ = std::make_unique<server::ServerCore>(store_, SystemClock::instance(), metrics_,
+    core_ = std::make_unique<server::ServerCore>(store_, blobs_, SystemClock::instance(), metrics_,
                                                  core_config);
     gateway::GatewayConfig config;
     config.cert_file = files.cert_file;
@@ -94,6 +95,7 @@ class TestServer {
   gateway::SelfSignedOptions certificate_;
   std::string cert_file_;
   store::MemoryStore store_;
+  store::MemoryBlobStore blobs_;
   server::Metrics metrics_;
   std::unique_ptr<server::ServerCore> core_;
   std::unique_ptr<gateway::Gateway> gateway_;

@@ -86,6 +86,38 @@ Status validate_send(const wire::SendMessageRequest& r, const Limits& limits) {
   return Status();
 }
 
+Status validate_group_send(const wire::SendGroupMessageRequest& r, const Limits& limits) {
+  PARLEY_RETURN_IF_ERROR(check_size(r.client_message_id(), "client_message_id",
+                                    limits.min_client_message_id_bytes,
+                                    limits.max_client_message_id_bytes));
+  PARLEY_RETURN_IF_ERROR(check_size(r.ciphertext(), "ciphertext", 1, limits.max_ciphertext_bytes));
+  PARLEY_RETURN_IF_ERROR(check_count(static_cast<std::size_t>(r.recipients_size()), "recipients", 1,
+                                     limits.max_group_recipient_accounts));
+  std::set<std::string> accounts;
+  for (const auto& recipient : r.recipients()) {
+    PARLEY_RETURN_IF_ERROR(
+        check_exact(recipient.account_id(), "recipients.account_id", kAccountIdSize));
+    if (!accounts.insert(recipient.account_id()).second) {
+      return Status::error(ErrorCode::kMalformedInput, "the same recipient account twice");
+    }
+    PARLEY_RETURN_IF_ERROR(check_count(static_cast<std::size_t>(recipient.device_ids_size()),
+                                       "recipients.device_ids", 1, limits.max_copies_per_send));
+    std::set<std::uint32_t> devices;
+    for (std::uint32_t device_id : recipient.device_ids()) {
+      PARLEY_RETURN_IF_ERROR(check_nonzero(device_id, "recipients.device_ids"));
+      if (!devices.insert(device_id).second) {
+        return Status::error(ErrorCode::kMalformedInput,
+                             "the same device twice for one recipient account");
+      }
+    }
+  }
+  return Status();
+}
+
+Status check_attachment_id(const std::string& id) {
+  return check_exact(id, "attachment_id", kAttachmentIdSize);
+}
+
 }  // namespace
 
 Status validate_request(const wire::Request& request, const Limits& limits) {
@@ -141,6 +173,28 @@ Status validate_request(const wire::Request& request, const Limits& limits) {
       PARLEY_RETURN_IF_ERROR(check_count(static_cast<std::size_t>(r.seqs_size()), "seqs", 1,
                                          limits.max_acks_per_request));
       for (std::uint64_t seq : r.seqs()) PARLEY_RETURN_IF_ERROR(check_nonzero(seq, "seqs"));
+      return Status();
+    }
+    case wire::Request::kSendGroupMessage:
+      return validate_group_send(request.send_group_message(), limits);
+    case wire::Request::kCreateAttachment:
+      return check_nonzero(request.create_attachment().size(), "size");
+    case wire::Request::kUploadAttachmentChunk: {
+      const auto& r = request.upload_attachment_chunk();
+      PARLEY_RETURN_IF_ERROR(check_attachment_id(r.attachment_id()));
+      return check_size(r.data(), "data", 1, limits.max_attachment_chunk_bytes);
+    }
+    case wire::Request::kGetAttachment:
+      return check_attachment_id(request.get_attachment().attachment_id());
+    case wire::Request::kDownloadAttachmentChunk: {
+      const auto& r = request.download_attachment_chunk();
+      PARLEY_RETURN_IF_ERROR(check_attachment_id(r.attachment_id()));
+      PARLEY_RETURN_IF_ERROR(check_nonzero(r.max_bytes(), "max_bytes"));
+      if (r.max_bytes() > limits.max_attachment_chunk_bytes) {
+        return Status::error(
+            ErrorCode::kTooLarge,
+            "max_bytes exceeds " + std::to_string(limits.max_attachment_chunk_bytes) + " bytes");
+      }
       return Status();
     }
     case wire::Request::BODY_NOT_SET:

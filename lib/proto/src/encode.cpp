@@ -80,6 +80,16 @@ std::string_view request_type_name(const wire::Request& request) {
       return "send_message";
     case wire::Request::kAckMessages:
       return "ack_messages";
+    case wire::Request::kSendGroupMessage:
+      return "send_group_message";
+    case wire::Request::kCreateAttachment:
+      return "create_attachment";
+    case wire::Request::kUploadAttachmentChunk:
+      return "upload_attachment_chunk";
+    case wire::Request::kGetAttachment:
+      return "get_attachment";
+    case wire::Request::kDownloadAttachmentChunk:
+      return "download_attachment_chunk";
     case wire::Request::BODY_NOT_SET:
       break;
   }

@@ -166,6 +166,143 @@ TEST(ValidateRequest, AcksNeedNonZeroSeqsWithinTheLimit) {
   EXPECT_EQ(validate_request(r, limits).code(), ErrorCode::kTooLarge);
 }
 
+wire::Request valid_group_send() {
+  wire::Request request;
+  request.set_id(8);
+  auto* send = request.mutable_send_group_message();
+  send->set_client_message_id("group-message-0001");
+  send->set_ciphertext("sender key message");
+  for (char a : {'\x01', '\x02'}) {
+    auto* recipient = send->add_recipients();
+    recipient->set_account_id(std::string(kAccountIdSize, a));
+    recipient->add_device_ids(1);
+    recipient->add_device_ids(2);
+  }
+  return request;
+}
+
+TEST(ValidateRequest, GroupSendAcceptsAValidRequestThroughDecode) {
+  DecodedRequest decoded = decode_request(encode_request(valid_group_send()), Limits{});
+  ASSERT_TRUE(decoded.status.ok()) << decoded.status.to_string();
+  EXPECT_EQ(decoded.request.send_group_message().recipients_size(), 2);
+  EXPECT_EQ(request_type_name(decoded.request), "send_group_message");
+}
+
+TEST(ValidateRequest, GroupSendFieldsAndCounts) {
+  Limits limits;
+  auto code = [&](const wire::Request& r) { return validate_request(r, limits).code(); };
+  wire::Request r = valid_group_send();
+  r.mutable_send_group_message()->set_ciphertext("");
+  EXPECT_EQ(code(r), ErrorCode::kMalformedInput);
+  r.mutable_send_group_message()->set_ciphertext(std::string(limits.max_ciphertext_bytes + 1, 'c'));
+  EXPECT_EQ(code(r), ErrorCode::kTooLarge);
+
+  r = valid_group_send();
+  r.mutable_send_group_message()->set_client_message_id("short");
+  EXPECT_EQ(code(r), ErrorCode::kMalformedInput);
+  r.mutable_send_group_message()->set_client_message_id(std::string(65, 'm'));
+  EXPECT_EQ(code(r), ErrorCode::kTooLarge);
+
+  r = valid_group_send();
+  r.mutable_send_group_message()->clear_recipients();
+  EXPECT_EQ(code(r), ErrorCode::kMalformedInput);
+
+  r = valid_group_send();
+  r.mutable_send_group_message()->mutable_recipients(1)->set_account_id("short");
+  EXPECT_EQ(code(r), ErrorCode::kMalformedInput);
+
+  r = valid_group_send();  // the same account twice
+  r.mutable_send_group_message()->mutable_recipients(1)->set_account_id(
+      r.send_group_message().recipients(0).account_id());
+  EXPECT_EQ(code(r), ErrorCode::kMalformedInput);
+
+  r = valid_group_send();  // an account without devices
+  r.mutable_send_group_message()->mutable_recipients(0)->clear_device_ids();
+  EXPECT_EQ(code(r), ErrorCode::kMalformedInput);
+
+  r = valid_group_send();  // device 0
+  r.mutable_send_group_message()->mutable_recipients(0)->set_device_ids(1, 0);
+  EXPECT_EQ(code(r), ErrorCode::kMalformedInput);
+
+  r = valid_group_send();  // one device twice
+  r.mutable_send_group_message()->mutable_recipients(0)->set_device_ids(1, 1);
+  EXPECT_EQ(code(r), ErrorCode::kMalformedInput);
+
+  r = valid_group_send();  // the same device id in two accounts is fine
+  EXPECT_TRUE(validate_request(r, limits).ok());
+
+  r = valid_group_send();  // too many devices for one account
+  for (std::uint32_t d = 3; d <= limits.max_copies_per_send + 1; ++d) {
+    r.mutable_send_group_message()->mutable_recipients(0)->add_device_ids(d);
+  }
+  EXPECT_EQ(code(r), ErrorCode::kTooLarge);
+}
+
+TEST(ValidateRequest, GroupSendRecipientAccountLimit) {
+  Limits limits;
+  limits.max_group_recipient_accounts = 3;
+  wire::Request r = valid_group_send();
+  auto* extra = r.mutable_send_group_message()->add_recipients();
+  extra->set_account_id(std::string(kAccountIdSize, '\x03'));
+  extra->add_device_ids(1);
+  EXPECT_TRUE(validate_request(r, limits).ok());
+  extra = r.mutable_send_group_message()->add_recipients();
+  extra->set_account_id(std::string(kAccountIdSize, '\x04'));
+  extra->add_device_ids(1);
+  EXPECT_EQ(validate_request(r, limits).code(), ErrorCode::kTooLarge);
+  EXPECT_EQ(Limits{}.max_group_recipient_accounts, 1000u);
+}
+
+TEST(ValidateRequest, AttachmentRequests) {
+  Limits limits;
+  auto code = [&](const wire::Request& r) { return validate_request(r, limits).code(); };
+  const std::string id(kAttachmentIdSize, 'a');
+
+  wire::Request create;
+  create.mutable_create_attachment()->set_size(0);
+  EXPECT_EQ(code(create), ErrorCode::kMalformedInput);
+  create.mutable_create_attachment()->set_size(1);
+  EXPECT_EQ(code(create), ErrorCode::kOk);
+  EXPECT_EQ(request_type_name(create), "create_attachment");
+
+  wire::Request upload;
+  auto* chunk = upload.mutable_upload_attachment_chunk();
+  chunk->set_attachment_id(id);
+  chunk->set_offset(12288);
+  chunk->set_data(std::string(limits.max_attachment_chunk_bytes, 'd'));
+  EXPECT_EQ(code(upload), ErrorCode::kOk);
+  chunk->set_data(std::string(limits.max_attachment_chunk_bytes + 1, 'd'));
+  EXPECT_EQ(code(upload), ErrorCode::kTooLarge);
+  chunk->set_data("");
+  EXPECT_EQ(code(upload), ErrorCode::kMalformedInput);
+  chunk->set_data("d");
+  chunk->set_attachment_id(id + "x");
+  EXPECT_EQ(code(upload), ErrorCode::kMalformedInput);
+  EXPECT_EQ(request_type_name(upload), "upload_attachment_chunk");
+
+  wire::Request get;
+  get.mutable_get_attachment()->set_attachment_id(id);
+  EXPECT_EQ(code(get), ErrorCode::kOk);
+  get.mutable_get_attachment()->set_attachment_id("");
+  EXPECT_EQ(code(get), ErrorCode::kMalformedInput);
+  EXPECT_EQ(request_type_name(get), "get_attachment");
+
+  wire::Request download;
+  auto* d = download.mutable_download_attachment_chunk();
+  d->set_attachment_id(id);
+  d->set_offset(0);
+  d->set_max_bytes(static_cast<std::uint32_t>(limits.max_attachment_chunk_bytes));
+  EXPECT_EQ(code(download), ErrorCode::kOk);
+  d->set_max_bytes(static_cast<std::uint32_t>(limits.max_attachment_chunk_bytes + 1));
+  EXPECT_EQ(code(download), ErrorCode::kTooLarge);
+  d->set_max_bytes(0);
+  EXPECT_EQ(code(download), ErrorCode::kMalformedInput);
+  d->set_max_bytes(1);
+  d->set_attachment_id(std::string(kAttachmentIdSize - 1, 'a'));
+  EXPECT_EQ(code(download), ErrorCode::kMalformedInput);
+  EXPECT_EQ(request_type_name(download), "download_attachment_chunk");
+}
+
 TEST(DecodeServerFrame, AcceptsResponsesAndPushesOnly) {
   Status error = Status::error(ErrorCode::kQueueFull, "mailbox of device 2 is full");
   auto decoded = decode_server_frame(encode_frame(response_frame(9, error)), Limits{});

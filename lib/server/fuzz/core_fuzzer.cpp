@@ -12,6 +12,7 @@
 #include "parley/proto/frame.h"
 #include "parley/proto/signed_messages.h"
 #include "parley/server/server_core.h"
+#include "parley/store/memory_blob_store.h"
 #include "parley/store/memory_store.h"
 
 namespace {
@@ -46,12 +47,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const crypto::KeyPair identity = crypto::KeyPair::generate();
   FakeClock clock;
   store::MemoryStore store;
+  store::MemoryBlobStore blobs;
   server::Metrics metrics;
   server::ServerCoreConfig config;
   config.pow_difficulty_bits = 0;
   config.worker_threads = 0;
   config.maintenance_interval = std::chrono::seconds(0);
-  server::ServerCore core(store, clock, metrics, config);
+  server::ServerCore core(store, blobs, clock, metrics, config);
 
   auto signed_sink = std::make_shared<CheckingSink>();
   auto fresh_sink = std::make_shared<CheckingSink>();

@@ -2,7 +2,8 @@
 #pragma once
 
 // ServerCore's private state and the handler functions, split by feature across
-// account_handlers.cpp, device_handlers.cpp, key_handlers.cpp and message_handlers.cpp.
+// account_handlers.cpp, device_handlers.cpp, key_handlers.cpp, message_handlers.cpp and
+// attachment_handlers.cpp.
 
 #include <atomic>
 #include <condition_variable>
@@ -16,6 +17,7 @@
 #include "link_codes.h"
 #include "parley/proto/frame.h"
 #include "parley/server/server_core.h"
+#include "parley/store/blob_store.h"
 #include "parley/store/store.h"
 #include "presence.h"
 #include "worker_pool.h"
@@ -28,13 +30,17 @@ struct RequestContext {
   wire::Response* response = nullptr;
   std::vector<std::function<void()>> after_response;
   std::optional<ErrorCode> close_after;  // close the connection once the response is queued
+  // An error response keeps its body (a device mismatch, an upload's `received`); otherwise the
+  // body is cleared on error.
+  bool error_body = false;
 };
 
 struct ServerCore::Impl {
-  Impl(store::Store& store_ref, const Clock& clock_ref, Metrics& metrics_ref,
-       ServerCoreConfig config_value);
+  Impl(store::Store& store_ref, store::BlobStore& blobs_ref, const Clock& clock_ref,
+       Metrics& metrics_ref, ServerCoreConfig config_value);
 
   store::Store& store;
+  store::BlobStore& blobs;
   const Clock& clock;
   Metrics& metrics;
   const ServerCoreConfig config;
@@ -80,13 +86,28 @@ struct ServerCore::Impl {
   // Closes every connection of the account (after deletion) and forgets them.
   void close_account_connections(const store::AccountId& account, const Connection* except);
 
+  // ---- Attachments (attachment_handlers.cpp) ----
+  Status create_attachment(RequestContext& ctx, const wire::CreateAttachmentRequest& r);
+  Status upload_attachment_chunk(RequestContext& ctx, const wire::UploadAttachmentChunkRequest& r);
+  Status get_attachment(RequestContext& ctx, const wire::GetAttachmentRequest& r);
+  Status download_attachment_chunk(RequestContext& ctx,
+                                   const wire::DownloadAttachmentChunkRequest& r);
+  // Deletes expired attachments (run_maintenance).
+  Status purge_attachments();
+  void update_attachment_gauges();
+
   // ---- Key directory (key_handlers.cpp) ----
   Status upload_prekeys(RequestContext& ctx, const wire::UploadPrekeysRequest& r);
   Status get_prekey_bundle(RequestContext& ctx, const wire::GetPrekeyBundleRequest& r);
 
   // ---- Mailboxes and delivery (message_handlers.cpp) ----
   Status send_message(RequestContext& ctx, const wire::SendMessageRequest& r);
+  Status send_group_message(RequestContext& ctx, const wire::SendGroupMessageRequest& r);
   Status ack_messages(RequestContext& ctx, const wire::AckMessagesRequest& r);
+  // Pushes (or schedules) each stored copy to its device if it is online; after the send's ack.
+  void notify_stored(const std::vector<store::DeliveredCopy>& copies,
+                     const std::optional<store::DeviceAddress>& sender, std::int64_t timestamp_ms,
+                     const std::function<const Bytes&(std::size_t)>& payload_of);
   // Marks the authenticated connection online and queues the first drain.
   void start_delivery(const std::shared_ptr<Connection>& connection);
   // A message was stored for the connection's device: push it now or schedule a drain.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// Mailboxes: send (device-set check, one atomic append, dedupe), delivery (drain on connect, then
-// live pushes in seq order without gaps or duplicates), acks.
+// Mailboxes: send (device-set check, one atomic append, dedupe), group send (the same per
+// recipient account, one shared ciphertext stored once), delivery (drain on connect, then live
+// pushes in seq order without gaps or duplicates), acks.
 //
 // Ordering: each connection keeps last_pushed (the highest seq pushed). A live notification for
 // seq == last_pushed + 1 is pushed at once; anything else (a gap, a drain in progress, a full
@@ -36,6 +37,38 @@ std::string join(const std::vector<std::uint32_t>& ids) {
   return out.empty() ? "none" : out;
 }
 
+// How the devices a sender addressed differ from the recipient account's current devices.
+struct DeviceDiff {
+  std::vector<std::uint32_t> missing;  // current devices the sender left out
+  std::vector<std::uint32_t> extra;    // addressed devices the account does not have
+  bool matches() const { return missing.empty() && extra.empty(); }
+};
+
+// The expected set is every device of the recipient; for the sender's own account, every other
+// device (a device does not send to itself).
+DeviceDiff diff_devices(const std::vector<store::Device>& devices,
+                        const store::AccountId& recipient, const store::DeviceAddress& sender,
+                        const std::set<std::uint32_t>& given) {
+  std::set<std::uint32_t> expected;
+  for (const auto& d : devices) {
+    if (!(recipient == sender.account_id && d.device_id == sender.device_id)) {
+      expected.insert(d.device_id);
+    }
+  }
+  DeviceDiff diff;
+  std::set_difference(expected.begin(), expected.end(), given.begin(), given.end(),
+                      std::back_inserter(diff.missing));
+  std::set_difference(given.begin(), given.end(), expected.begin(), expected.end(),
+                      std::back_inserter(diff.extra));
+  return diff;
+}
+
+Status queue_full_error(const Status& status, std::uint32_t cap) {
+  return Status::error(ErrorCode::kQueueFull,
+                       "a recipient mailbox holds " + std::to_string(cap) +
+                           " messages, its limit; try again later: " + status.message());
+}
+
 }  // namespace
 
 Status ServerCore::Impl::send_message(RequestContext& ctx, const wire::SendMessageRequest& r) {
@@ -49,27 +82,17 @@ Status ServerCore::Impl::send_message(RequestContext& ctx, const wire::SendMessa
     }
     return devices.status();
   }
-  // The expected set: every device of the recipient; for the sender's own account, every other
-  // device (a device does not send to itself).
-  std::set<std::uint32_t> expected;
-  for (const auto& d : *devices) {
-    if (!(recipient == sender.account_id && d.device_id == sender.device_id)) {
-      expected.insert(d.device_id);
-    }
-  }
   std::set<std::uint32_t> given;
   for (const auto& copy : r.copies()) given.insert(copy.device_id());
-  std::vector<std::uint32_t> missing, extra;
-  std::set_difference(expected.begin(), expected.end(), given.begin(), given.end(),
-                      std::back_inserter(missing));
-  std::set_difference(given.begin(), given.end(), expected.begin(), expected.end(),
-                      std::back_inserter(extra));
-  if (!missing.empty() || !extra.empty()) {
+  DeviceDiff diff = diff_devices(*devices, recipient, sender, given);
+  if (!diff.matches()) {
     auto* mismatch = ctx.response->mutable_device_mismatch();
-    for (std::uint32_t id : missing) mismatch->add_missing_devices(id);
-    for (std::uint32_t id : extra) mismatch->add_extra_devices(id);
-    return Status::error(ErrorCode::kDeviceMismatch, "recipient devices changed: missing " +
-                                                         join(missing) + "; extra " + join(extra));
+    for (std::uint32_t id : diff.missing) mismatch->add_missing_devices(id);
+    for (std::uint32_t id : diff.extra) mismatch->add_extra_devices(id);
+    ctx.error_body = true;
+    return Status::error(
+        ErrorCode::kDeviceMismatch,
+        "recipient devices changed: missing " + join(diff.missing) + "; extra " + join(diff.extra));
   }
 
   store::AppendRequest append;
@@ -88,10 +111,7 @@ Status ServerCore::Impl::send_message(RequestContext& ctx, const wire::SendMessa
   auto result = store.append_messages(append);  // one atomic, synced write of every copy
   if (!result.ok()) {
     if (result.status().code() == ErrorCode::kQueueFull) {
-      return Status::error(
-          ErrorCode::kQueueFull,
-          "a recipient mailbox holds " + std::to_string(config.max_queue_per_device) +
-              " messages, its limit; try again later: " + result.status().message());
+      return queue_full_error(result.status(), config.max_queue_per_device);
     }
     return result.status();
   }
@@ -104,17 +124,106 @@ Status ServerCore::Impl::send_message(RequestContext& ctx, const wire::SendMessa
     return Status();  // the original was stored and notified; nothing new to deliver
   }
   metrics.increment("parley_messages_stored_total", "", result->copies.size());
-  ctx.after_response.push_back(
-      [this, copies = std::move(result->copies), envelopes = std::move(append.envelopes)] {
-        for (std::size_t i = 0; i < copies.size() && i < envelopes.size(); ++i) {
-          auto connection = presence.find(copies[i].recipient);
-          if (!connection) continue;  // offline: drained on connect
-          store::StoredEnvelope stored{copies[i].seq, envelopes[i].sender,
-                                       envelopes[i].timestamp_ms, envelopes[i].payload};
-          notify_message(connection, stored);
-        }
-      });
+  ctx.after_response.push_back([this, sender, timestamp_ms = append.now_ms,
+                                copies = std::move(result->copies),
+                                envelopes = std::move(append.envelopes)] {
+    notify_stored(copies, sender, timestamp_ms,
+                  [&](std::size_t i) -> const Bytes& { return envelopes[i].payload; });
+  });
   return Status();
+}
+
+// Like send_message per recipient account, but every mismatching account is reported at once and
+// the one ciphertext is stored once for every device (AppendRequest::shared_payload).
+//
+// Queue caps stay all or nothing, as for send_message: if any recipient device's mailbox is full
+// the whole group message is refused (403) and nothing is stored, so a client never has to track
+// which members got a message. One member who stays offline for long can therefore block sends
+// to the group until their mailbox drains or retention purges it.
+Status ServerCore::Impl::send_group_message(RequestContext& ctx,
+                                            const wire::SendGroupMessageRequest& r) {
+  PARLEY_ASSIGN_OR_RETURN(store::DeviceAddress sender, require_device(ctx));
+  store::AppendRequest append;
+  append.now_ms = now_ms();
+  wire::GroupDeviceMismatch mismatches;
+  for (const auto& member : r.recipients()) {
+    PARLEY_ASSIGN_OR_RETURN(store::AccountId recipient,
+                            store::account_id_from_bytes(field_bytes(member.account_id())));
+    auto devices = store.list_devices(recipient);
+    if (!devices.ok()) {
+      if (devices.status().code() != ErrorCode::kNotFound) return devices.status();
+      auto* gone = mismatches.add_accounts();
+      gone->set_account_id(member.account_id());
+      gone->set_account_gone(true);
+      continue;
+    }
+    std::set<std::uint32_t> given(member.device_ids().begin(), member.device_ids().end());
+    DeviceDiff diff = diff_devices(*devices, recipient, sender, given);
+    if (!diff.matches()) {
+      auto* account = mismatches.add_accounts();
+      account->set_account_id(member.account_id());
+      for (std::uint32_t id : diff.missing) account->add_missing_devices(id);
+      for (std::uint32_t id : diff.extra) account->add_extra_devices(id);
+      continue;
+    }
+    if (mismatches.accounts_size() > 0) continue;  // nothing will be stored: skip building
+    for (std::uint32_t device_id : member.device_ids()) {
+      store::NewEnvelope envelope;
+      envelope.recipient = {recipient, device_id};
+      envelope.sender = sender;
+      envelope.timestamp_ms = append.now_ms;
+      // No payload of its own: the entry refers to append.shared_payload.
+      append.envelopes.push_back(std::move(envelope));
+    }
+  }
+  if (mismatches.accounts_size() > 0) {
+    std::size_t count = static_cast<std::size_t>(mismatches.accounts_size());
+    *ctx.response->mutable_group_device_mismatch() = std::move(mismatches);
+    ctx.error_body = true;
+    return Status::error(ErrorCode::kDeviceMismatch,
+                         "devices changed for " + std::to_string(count) +
+                             " recipient account(s); nothing was stored");
+  }
+
+  append.dedupe_key = dedupe_key(sender, r.client_message_id());
+  append.max_queue_per_device = config.max_queue_per_device;
+  append.shared_payload = to_bytes(r.ciphertext());
+  auto result = store.append_messages(append);  // one atomic, synced write: payload + entries
+  if (!result.ok()) {
+    if (result.status().code() == ErrorCode::kQueueFull) {
+      return queue_full_error(result.status(), config.max_queue_per_device);
+    }
+    return result.status();
+  }
+  auto* body = ctx.response->mutable_send_group_message();
+  body->set_client_message_id(r.client_message_id());
+  body->set_stored_copies(static_cast<std::uint32_t>(result->copies.size()));
+  if (result->duplicate) {
+    metrics.increment("parley_messages_duplicate_total");
+    return Status();
+  }
+  metrics.increment("parley_group_messages_total");
+  metrics.increment("parley_group_fanout_copies_total", "", result->copies.size());
+  metrics.increment("parley_messages_stored_total", "", result->copies.size());
+  ctx.after_response.push_back([this, sender, timestamp_ms = append.now_ms,
+                                copies = std::move(result->copies),
+                                payload = std::move(*append.shared_payload)] {
+    notify_stored(copies, sender, timestamp_ms,
+                  [&](std::size_t) -> const Bytes& { return payload; });
+  });
+  return Status();
+}
+
+void ServerCore::Impl::notify_stored(const std::vector<store::DeliveredCopy>& copies,
+                                     const std::optional<store::DeviceAddress>& sender,
+                                     std::int64_t timestamp_ms,
+                                     const std::function<const Bytes&(std::size_t)>& payload_of) {
+  for (std::size_t i = 0; i < copies.size(); ++i) {
+    auto connection = presence.find(copies[i].recipient);
+    if (!connection) continue;  // offline: drained on connect
+    store::StoredEnvelope stored{copies[i].seq, sender, timestamp_ms, payload_of(i)};
+    notify_message(connection, stored);
+  }
 }
 
 Status ServerCore::Impl::ack_messages(RequestContext& ctx, const wire::AckMessagesRequest& r) {

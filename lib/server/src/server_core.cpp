@@ -29,6 +29,20 @@ void describe_metrics(Metrics& m) {
   m.describe("parley_messages_delivered_total", T::kCounter, "Message copies pushed to devices.");
   m.describe("parley_messages_acked_total", T::kCounter, "Message copies deleted by device acks.");
   m.describe("parley_messages_purged_total", T::kCounter, "Message copies deleted by retention.");
+  m.describe("parley_group_messages_total", T::kCounter,
+             "Group messages stored (one shared ciphertext each; retries not counted).");
+  m.describe("parley_group_fanout_copies_total", T::kCounter,
+             "Mailbox entries created by group messages (each refers to the shared ciphertext).");
+  m.describe("parley_attachments_created_total", T::kCounter, "Attachments created.");
+  m.describe("parley_attachment_bytes_uploaded_total", T::kCounter,
+             "Attachment bytes durably stored from uploads.");
+  m.describe("parley_attachment_bytes_downloaded_total", T::kCounter,
+             "Attachment bytes sent in downloads.");
+  m.describe("parley_attachments_purged_total", T::kCounter, "Attachments deleted on expiry.");
+  m.describe("parley_attachments_stored", T::kGauge,
+             "Attachments stored (complete or not), as of the last create or purge.");
+  m.describe("parley_attachment_bytes_stored", T::kGauge,
+             "Bytes of stored attachments, as of the last create or purge.");
   m.describe("parley_worker_queue_depth", T::kGauge, "Tasks waiting for a worker thread.");
   m.describe("parley_request_seconds", T::kHistogram, "Time to handle one request.");
   m.describe("parley_mailbox_depth_on_connect", T::kHistogram,
@@ -58,9 +72,10 @@ class Handler final : public ConnectionHandler {
 
 }  // namespace
 
-ServerCore::Impl::Impl(store::Store& store_ref, const Clock& clock_ref, Metrics& metrics_ref,
-                       ServerCoreConfig config_value)
+ServerCore::Impl::Impl(store::Store& store_ref, store::BlobStore& blobs_ref, const Clock& clock_ref,
+                       Metrics& metrics_ref, ServerCoreConfig config_value)
     : store(store_ref),
+      blobs(blobs_ref),
       clock(clock_ref),
       metrics(metrics_ref),
       config(std::move(config_value)),
@@ -145,7 +160,7 @@ void ServerCore::Impl::process(const std::shared_ptr<Connection>& connection,
     wire::Frame error = proto::response_frame(request.id(), status);
     ctx.response->set_status(error.response().status());
     ctx.response->set_message(error.response().message());
-    if (!ctx.response->has_device_mismatch()) ctx.response->clear_body();
+    if (!ctx.error_body) ctx.response->clear_body();
   }
   connection->send(proto::encode_shared(std::move(frame)));
   for (auto& action : ctx.after_response) action();
@@ -192,6 +207,16 @@ Status ServerCore::Impl::route(RequestContext& ctx, const wire::Request& r) {
       return send_message(ctx, r.send_message());
     case wire::Request::kAckMessages:
       return ack_messages(ctx, r.ack_messages());
+    case wire::Request::kSendGroupMessage:
+      return send_group_message(ctx, r.send_group_message());
+    case wire::Request::kCreateAttachment:
+      return create_attachment(ctx, r.create_attachment());
+    case wire::Request::kUploadAttachmentChunk:
+      return upload_attachment_chunk(ctx, r.upload_attachment_chunk());
+    case wire::Request::kGetAttachment:
+      return get_attachment(ctx, r.get_attachment());
+    case wire::Request::kDownloadAttachmentChunk:
+      return download_attachment_chunk(ctx, r.download_attachment_chunk());
     case wire::Request::BODY_NOT_SET:
       break;
   }
@@ -218,15 +243,16 @@ Status ServerCore::Impl::run_maintenance() {
   // A retry older than the retention is a new message: the original may be gone too.
   PARLEY_RETURN_IF_ERROR(store.purge_dedupe_keys_older_than(cutoff));
   link_codes.purge_expired(clock.monotonic_now());
-  return Status();
+  return purge_attachments();
 }
 
 // ---- ServerCore ---------------------------------------------------------------------------------
 
-ServerCore::ServerCore(store::Store& store, const Clock& clock, Metrics& metrics,
-                       ServerCoreConfig config)
-    : impl_(std::make_shared<Impl>(store, clock, metrics, std::move(config))) {
+ServerCore::ServerCore(store::Store& store, store::BlobStore& blobs, const Clock& clock,
+                       Metrics& metrics, ServerCoreConfig config)
+    : impl_(std::make_shared<Impl>(store, blobs, clock, metrics, std::move(config))) {
   describe_metrics(metrics);
+  impl_->update_attachment_gauges();
   if (impl_->config.maintenance_interval.count() > 0) {
     Impl* impl = impl_.get();
     impl_->maintenance_thread = std::thread([impl] {

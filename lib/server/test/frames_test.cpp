@@ -204,11 +204,12 @@ struct GatedFixture {
   GatedFixture() : gated(memory) {
     auto config = CoreFixture::test_config();
     config.worker_threads = 2;
-    core = std::make_unique<ServerCore>(gated, clock, metrics, config);
+    core = std::make_unique<ServerCore>(gated, blobs, clock, metrics, config);
   }
   FakeClock clock;
   store::MemoryStore memory;
   GatedStore gated;
+  store::MemoryBlobStore blobs;
   Metrics metrics;
   std::unique_ptr<ServerCore> core;
 };

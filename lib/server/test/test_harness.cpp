@@ -250,7 +250,7 @@ wire::Response Client::ack(const std::vector<std::uint64_t>& seqs) {
 }
 
 CoreFixture::CoreFixture(ServerCoreConfig config)
-    : core(std::make_unique<ServerCore>(store, clock, metrics, config)) {}
+    : core(std::make_unique<ServerCore>(store, blobs, clock, metrics, config)) {}
 
 ServerCoreConfig CoreFixture::test_config() {
   ServerCoreConfig config;

@@ -16,6 +16,7 @@
 #include "parley/proto/frame.h"
 #include "parley/server/metrics.h"
 #include "parley/server/server_core.h"
+#include "parley/store/memory_blob_store.h"
 #include "parley/store/memory_store.h"
 #include "parley/util/clock.h"
 
@@ -96,6 +97,7 @@ struct CoreFixture {
 
   FakeClock clock;
   store::MemoryStore store;
+  store::MemoryBlobStore blobs;
   Metrics metrics;
   std::unique_ptr<ServerCore> core;
 };

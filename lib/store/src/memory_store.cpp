@@ -3,6 +3,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "validation.h"
@@ -14,9 +15,20 @@ Status no_account() {
   return Status::error(ErrorCode::kNotFound, "no such account");
 }
 
+// A mailbox entry: the envelope, or (payload left empty) a reference to a shared payload.
+struct Entry {
+  StoredEnvelope envelope;
+  std::optional<std::uint64_t> shared;  // id in State::shared_payloads
+};
+
 struct Mailbox {
   std::uint64_t next_seq = 1;
-  std::map<std::uint64_t, StoredEnvelope> messages;
+  std::map<std::uint64_t, Entry> messages;
+};
+
+struct SharedPayload {
+  Bytes payload;
+  std::uint64_t references = 0;  // mailbox entries that refer to it
 };
 
 struct DedupeRecord {
@@ -36,14 +48,28 @@ struct MemoryStore::State {
   std::map<DeviceAddress, std::map<std::uint32_t, Bytes>> one_time_prekeys;
   std::map<DeviceAddress, Mailbox> mailboxes;
   std::map<Bytes, DedupeRecord> dedupe;
+  std::map<std::uint64_t, SharedPayload> shared_payloads;
+  std::uint64_t next_shared_id = 1;
   StoreStats stats;
+
+  // Drops an entry's reference to its shared payload (if any), deleting the payload with the last
+  // one. Caller holds the mutex and erases the entry.
+  void release(const Entry& entry) {
+    if (!entry.shared) return;
+    auto it = shared_payloads.find(*entry.shared);
+    if (it == shared_payloads.end()) return;
+    if (--it->second.references == 0) shared_payloads.erase(it);
+  }
 
   // Removes everything a device owns. Caller holds the mutex.
   void erase_device(const DeviceAddress& address) {
     devices.erase(address);
     signed_prekeys.erase(address);
     one_time_prekeys.erase(address);
-    mailboxes.erase(address);
+    if (auto it = mailboxes.find(address); it != mailboxes.end()) {
+      for (const auto& [seq, entry] : it->second.messages) release(entry);
+      mailboxes.erase(it);
+    }
   }
 
   // Devices of an account as a [begin, end) range of `devices`.
@@ -284,12 +310,24 @@ Result<AppendResult> MemoryStore::append_messages(const AppendRequest& request) 
       }
     }
   }
+  std::optional<std::uint64_t> shared;
+  if (request.shared_payload) {
+    std::uint64_t references = 0;
+    for (const NewEnvelope& envelope : request.envelopes) references += envelope.payload.empty();
+    if (references > 0) {
+      shared = state_->next_shared_id++;
+      state_->shared_payloads.emplace(*shared, SharedPayload{*request.shared_payload, references});
+      ++state_->stats.shared_payloads_written;
+    }
+  }
   AppendResult result;
   for (const NewEnvelope& envelope : request.envelopes) {
     Mailbox& mailbox = state_->mailboxes[envelope.recipient];
     std::uint64_t seq = mailbox.next_seq++;
-    mailbox.messages.emplace(
-        seq, StoredEnvelope{seq, envelope.sender, envelope.timestamp_ms, envelope.payload});
+    Entry entry{StoredEnvelope{seq, envelope.sender, envelope.timestamp_ms, envelope.payload},
+                std::nullopt};
+    if (shared && envelope.payload.empty()) entry.shared = shared;
+    mailbox.messages.emplace(seq, std::move(entry));
     result.copies.push_back({envelope.recipient, seq});
   }
   if (!request.dedupe_key.empty()) {
@@ -309,7 +347,9 @@ Result<std::vector<StoredEnvelope>> MemoryStore::read_messages(const DeviceAddre
   if (it == state_->mailboxes.end()) return out;
   for (auto m = it->second.messages.upper_bound(after_seq);
        m != it->second.messages.end() && out.size() < max_count; ++m) {
-    out.push_back(m->second);
+    out.push_back(m->second.envelope);
+    if (m->second.shared)
+      out.back().payload = state_->shared_payloads.at(*m->second.shared).payload;
   }
   return out;
 }
@@ -320,7 +360,13 @@ Result<std::uint64_t> MemoryStore::delete_messages(const DeviceAddress& address,
   auto it = state_->mailboxes.find(address);
   std::uint64_t deleted = 0;
   if (it != state_->mailboxes.end()) {
-    for (std::uint64_t seq : seqs) deleted += it->second.messages.erase(seq);
+    for (std::uint64_t seq : seqs) {
+      auto m = it->second.messages.find(seq);
+      if (m == it->second.messages.end()) continue;
+      state_->release(m->second);
+      it->second.messages.erase(m);
+      ++deleted;
+    }
   }
   if (deleted > 0) ++state_->stats.mutations;
   return deleted;
@@ -336,8 +382,11 @@ Result<std::uint64_t> MemoryStore::purge_messages_older_than(std::int64_t cutoff
   std::lock_guard lock(state_->mutex);
   std::uint64_t purged = 0;
   for (auto& [address, mailbox] : state_->mailboxes) {
-    purged += std::erase_if(
-        mailbox.messages, [&](const auto& entry) { return entry.second.timestamp_ms < cutoff_ms; });
+    purged += std::erase_if(mailbox.messages, [&](const auto& entry) {
+      if (entry.second.envelope.timestamp_ms >= cutoff_ms) return false;
+      state_->release(entry.second);
+      return true;
+    });
   }
   if (purged > 0) ++state_->stats.mutations;
   return purged;
@@ -353,7 +402,9 @@ Result<std::uint64_t> MemoryStore::purge_dedupe_keys_older_than(std::int64_t cut
 
 StoreStats MemoryStore::stats() const {
   std::lock_guard lock(state_->mutex);
-  return state_->stats;
+  StoreStats stats = state_->stats;
+  stats.shared_payloads_live = state_->shared_payloads.size();
+  return stats;
 }
 
 }  // namespace parley::store

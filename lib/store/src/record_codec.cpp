@@ -9,6 +9,8 @@ namespace parley::store::codec {
 namespace {
 
 constexpr char kVersion = 1;
+// A mailbox entry that refers to a shared payload instead of holding one.
+constexpr char kSharedEnvelopeVersion = 2;
 
 Status corrupt(std::string_view what) {
   return Status::error(ErrorCode::kStorageCorrupt, "unreadable " + std::string(what) + " record");
@@ -16,7 +18,7 @@ Status corrupt(std::string_view what) {
 
 class Writer {
  public:
-  Writer() { out_.push_back(kVersion); }
+  explicit Writer(char version = kVersion) { out_.push_back(version); }
   Writer& u8(std::uint8_t v) { return out_.push_back(static_cast<char>(v)), *this; }
   Writer& u32(std::uint32_t v) { return keys::put_u32(out_, v), *this; }
   Writer& u64(std::uint64_t v) { return keys::put_u64(out_, v), *this; }
@@ -40,8 +42,8 @@ class Writer {
 // Reads fields in order; any short read or bad version makes ok() false for good.
 class Reader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {
-    ok_ = !in_.empty() && in_[0] == kVersion;
+  explicit Reader(std::string_view in, char version = kVersion) : in_(in) {
+    ok_ = !in_.empty() && in_[0] == version;
     pos_ = 1;
   }
   bool ok() const { return ok_; }
@@ -177,22 +179,75 @@ std::string encode_envelope(const NewEnvelope& envelope) {
   return w.take();
 }
 
-Result<StoredEnvelope> decode_envelope(std::uint64_t seq, std::string_view value) {
-  Reader r(value);
-  StoredEnvelope envelope;
-  envelope.seq = seq;
-  envelope.timestamp_ms = r.i64();
-  if (r.u8() == 1) envelope.sender = r.address();
-  envelope.payload = r.byte_vector();
+std::string encode_shared_envelope(const NewEnvelope& envelope, std::uint64_t payload_id) {
+  Writer w(kSharedEnvelopeVersion);
+  w.i64(envelope.timestamp_ms).u8(envelope.sender ? 1 : 0);
+  if (envelope.sender) w.address(*envelope.sender);
+  w.u64(payload_id);
+  return w.take();
+}
+
+Result<MailboxEntry> decode_mailbox_entry(std::uint64_t seq, std::string_view value) {
+  const bool shared = !value.empty() && value[0] == kSharedEnvelopeVersion;
+  Reader r(value, shared ? kSharedEnvelopeVersion : kVersion);
+  MailboxEntry entry;
+  entry.envelope.seq = seq;
+  entry.envelope.timestamp_ms = r.i64();
+  if (r.u8() == 1) entry.envelope.sender = r.address();
+  if (shared) {
+    entry.shared_payload = r.u64();
+  } else {
+    entry.envelope.payload = r.byte_vector();
+  }
   if (!r.done()) return corrupt("message");
-  return envelope;
+  return entry;
+}
+
+Result<std::optional<std::uint64_t>> decode_shared_reference(std::string_view value) {
+  if (value.empty() || value[0] != kSharedEnvelopeVersion) return std::optional<std::uint64_t>();
+  PARLEY_ASSIGN_OR_RETURN(MailboxEntry entry, decode_mailbox_entry(0, value));
+  return entry.shared_payload;
+}
+
+Result<StoredEnvelope> decode_envelope(std::uint64_t seq, std::string_view value) {
+  PARLEY_ASSIGN_OR_RETURN(MailboxEntry entry, decode_mailbox_entry(seq, value));
+  if (entry.shared_payload) return corrupt("message");  // the caller must resolve the reference
+  return std::move(entry.envelope);
 }
 
 Result<std::int64_t> decode_envelope_timestamp(std::string_view value) {
-  Reader r(value);
+  // Both kinds of entry start with the timestamp.
+  Reader r(value, !value.empty() && value[0] == kSharedEnvelopeVersion ? kSharedEnvelopeVersion
+                                                                       : kVersion);
   std::int64_t timestamp_ms = r.i64();
   if (!r.ok()) return corrupt("message");
   return timestamp_ms;
+}
+
+std::string encode_shared_payload(ByteView payload) {
+  Writer w;
+  w.bytes(payload);
+  return w.take();
+}
+
+Result<Bytes> decode_shared_payload(std::string_view value) {
+  Reader r(value);
+  Bytes payload = r.byte_vector();
+  if (!r.done() || payload.empty()) return corrupt("shared payload");
+  return payload;
+}
+
+std::string encode_reference_count(std::uint64_t count) {
+  Writer w;
+  w.u64(count);
+  return w.take();
+}
+
+Result<std::uint64_t> decode_reference_count(std::string_view value) {
+  Reader r(value);
+  std::uint64_t count = r.u64();
+  if (!r.done() || count == 0) return corrupt("shared payload reference count");
+  return count;
 }
 
 std::string encode_dedupe(const DedupeRecord& record) {

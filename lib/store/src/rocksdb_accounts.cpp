@@ -156,13 +156,17 @@ Status RocksDbStore::delete_account(const AccountId& id) {
   auto device_lock = impl_->device_locks.lock(
       std::vector<std::string_view>(device_keys.begin(), device_keys.end()));
   rocksdb::WriteBatch batch;
+  SharedReleases released;
   for (const DeviceAddress& address : addresses) {
-    PARLEY_RETURN_IF_ERROR(impl_->delete_device_data(batch, address));
+    PARLEY_RETURN_IF_ERROR(impl_->delete_device_data(batch, address, released));
   }
   batch.Delete(impl_->cf(Cf::kAccounts), account_key);
   batch.Delete(impl_->cf(Cf::kIdentityKeys), key_of(account->identity_key));
   if (account->username) batch.Delete(impl_->cf(Cf::kUsernames), *account->username);
-  return impl_->write(batch, "deleting account");
+  PARLEY_ASSIGN_OR_RETURN(auto plan, impl_->plan_releases(batch, released));
+  PARLEY_RETURN_IF_ERROR(impl_->write(batch, "deleting account"));
+  impl_->commit_releases(plan);
+  return {};
 }
 
 // ---- Devices -----------------------------------------------------------------------------------
@@ -246,8 +250,12 @@ Status RocksDbStore::remove_device(const DeviceAddress& address) {
   PARLEY_ASSIGN_OR_RETURN(bool exists, impl_->exists(Cf::kDevices, device_key));
   if (!exists) return unknown_device_error(address);
   rocksdb::WriteBatch batch;
-  PARLEY_RETURN_IF_ERROR(impl_->delete_device_data(batch, address));
-  return impl_->write(batch, "removing device");
+  SharedReleases released;
+  PARLEY_RETURN_IF_ERROR(impl_->delete_device_data(batch, address, released));
+  PARLEY_ASSIGN_OR_RETURN(auto plan, impl_->plan_releases(batch, released));
+  PARLEY_RETURN_IF_ERROR(impl_->write(batch, "removing device"));
+  impl_->commit_releases(plan);
+  return {};
 }
 
 }  // namespace parley::store

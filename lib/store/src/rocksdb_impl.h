@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,8 +32,12 @@ enum class Cf : std::size_t {
   kMailboxes,
   kDedupe,
   kMeta,
+  kSharedPayloads,
   kCount,
 };
+
+// Shared payload id → references dropped by the mailbox entries a batch deletes.
+using SharedReleases = std::map<std::uint64_t, std::uint64_t>;
 
 // RocksDbStore::open() with a given RocksDB Env (nullptr: the default). Tests use it to inject
 // file system faults such as a full disk; the Env must outlive the store.
@@ -55,12 +60,16 @@ struct RocksDbStore::Impl {
   StripedMutex index_locks;    // username and identity-key index entries
   StripedMutex dedupe_locks;   // dedupe keys
   StripedMutex device_locks;   // a device's prekeys, mailbox and mailbox state
+  StripedMutex payload_locks;  // a shared payload's reference count
   std::mutex purge_mutex;      // one retention purge at a time
 
   std::atomic<std::uint64_t> mutations{0};
   std::atomic<std::uint64_t> envelopes_written{0};
   std::atomic<std::uint64_t> duplicate_appends{0};
   std::atomic<std::uint64_t> last_write_micros{0};
+  std::atomic<std::uint64_t> shared_payloads_written{0};
+  std::atomic<std::uint64_t> shared_payloads_live{0};    // counted at open, then kept in step
+  std::atomic<std::uint64_t> next_shared_payload_id{1};  // above every stored id
 
   ~Impl();
 
@@ -82,8 +91,25 @@ struct RocksDbStore::Impl {
   // that keep new keys from appearing under the prefix.
   Status delete_prefix(rocksdb::WriteBatch& batch, Cf family, std::string_view prefix) const;
 
-  // Adds the deletion of everything a device owns (record, prekeys, mailbox, state) to `batch`.
-  Status delete_device_data(rocksdb::WriteBatch& batch, const DeviceAddress& address) const;
+  // Adds the deletion of everything a device owns (record, prekeys, mailbox, state) to `batch`,
+  // and counts the shared-payload references its mailbox entries drop into `released`.
+  Status delete_device_data(rocksdb::WriteBatch& batch, const DeviceAddress& address,
+                            SharedReleases& released) const;
+
+  // Adds the reference-count updates for `released` to `batch`: a payload whose count reaches 0 is
+  // deleted with its count. Returns the payloads' stripe locks, which the caller holds until the
+  // batch is written (so concurrent releases of one payload count exactly), and how many payloads
+  // the batch deletes (for shared_payloads_live once the write succeeded). Caller holds the locks
+  // of the devices whose entries are deleted (the payload level comes after the device level).
+  struct ReleasePlan {
+    StripedMutex::Guard locks;
+    std::uint64_t deleted_payloads = 0;
+  };
+  Result<ReleasePlan> plan_releases(rocksdb::WriteBatch& batch, const SharedReleases& released);
+  // After the batch of a plan was written.
+  void commit_releases(const ReleasePlan& plan) {
+    shared_payloads_live.fetch_sub(plan.deleted_payloads, std::memory_order_relaxed);
+  }
 };
 
 }  // namespace parley::store

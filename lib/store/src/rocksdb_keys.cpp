@@ -70,6 +70,26 @@ std::string mailbox_state(const DeviceAddress& address) {
   return "Q" + device(address);
 }
 
+std::string shared_payload(std::uint64_t id) {
+  std::string key(1, kSharedPayloadTag);
+  put_u64(key, id);
+  return key;
+}
+
+std::string reference_count(std::uint64_t id) {
+  std::string key(1, kReferenceCountTag);
+  put_u64(key, id);
+  return key;
+}
+
+std::optional<std::uint64_t> parse_shared_payload_id(std::string_view key) {
+  if (key.size() != kSharedPayloadKeySize ||
+      (key[0] != kSharedPayloadTag && key[0] != kReferenceCountTag)) {
+    return std::nullopt;
+  }
+  return get_u64(key, 1);
+}
+
 std::optional<std::string> prefix_end(std::string_view prefix) {
   std::string end(prefix);
   while (!end.empty() && static_cast<std::uint8_t>(end.back()) == 0xff) end.pop_back();

@@ -13,6 +13,8 @@
 //                     account(16) device(4) 'O' key_id(4)   → OneTimePrekey value
 //   cf mailboxes      account(16) device(4) seq(8)          → envelope value
 //   cf dedupe         caller's dedupe key                   → dedupe record
+//   cf shared_payloads 'P' id(8)                            → shared payload bytes (written once)
+//                     'R' id(8)                             → reference count (mailbox entries)
 //   cf meta           "format_version"                      → u32
 //                     'Q' account(16) device(4)             → mailbox state (next seq, count)
 
@@ -45,6 +47,16 @@ std::string one_time_prekey(const DeviceAddress& address, std::uint32_t key_id);
 std::string one_time_prekey_prefix(const DeviceAddress& address);
 std::string message(const DeviceAddress& address, std::uint64_t seq);
 std::string mailbox_state(const DeviceAddress& address);
+
+// Shared payloads (fan-out by reference): all 'P' keys sort before all 'R' keys, so counting the
+// live payloads at open scans the small reference counts only.
+inline constexpr char kSharedPayloadTag = 'P';
+inline constexpr char kReferenceCountTag = 'R';
+inline constexpr std::size_t kSharedPayloadKeySize = 1 + 8;
+std::string shared_payload(std::uint64_t id);
+std::string reference_count(std::uint64_t id);
+// The id of a 'P' or 'R' key; nullopt when the key has the wrong shape.
+std::optional<std::uint64_t> parse_shared_payload_id(std::string_view key);
 
 // The smallest key greater than every key starting with `prefix` (for iterate_upper_bound).
 // nullopt when no such key exists (prefix is all 0xff).

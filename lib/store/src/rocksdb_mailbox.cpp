@@ -20,7 +20,8 @@ namespace {
 constexpr std::size_t kPurgeChunk = 1000;
 
 // Deletes those of `seqs` that are present (and, with a cutoff, older than it) in one write under
-// the device lock, keeping the mailbox count in step. Returns how many were deleted.
+// the device lock, keeping the mailbox count and the shared payloads' reference counts in step
+// (a payload goes in the same write as its last entry). Returns how many were deleted.
 Result<std::uint64_t> delete_mailbox_messages(RocksDbStore::Impl& impl,
                                               const DeviceAddress& address,
                                               std::span<const std::uint64_t> seqs,
@@ -29,6 +30,7 @@ Result<std::uint64_t> delete_mailbox_messages(RocksDbStore::Impl& impl,
   rocksdb::WriteBatch batch;
   std::uint64_t deleted = 0;
   std::set<std::uint64_t> seen;  // an ack may list a seq twice; count it once
+  SharedReleases released;
   for (std::uint64_t seq : seqs) {
     if (!seen.insert(seq).second) continue;
     std::string key = keys::message(address, seq);
@@ -39,6 +41,8 @@ Result<std::uint64_t> delete_mailbox_messages(RocksDbStore::Impl& impl,
       PARLEY_ASSIGN_OR_RETURN(std::int64_t timestamp_ms, codec::decode_envelope_timestamp(*value));
       if (timestamp_ms >= *cutoff_ms) continue;
     }
+    PARLEY_ASSIGN_OR_RETURN(auto shared, codec::decode_shared_reference(*value));
+    if (shared) ++released[*shared];
     batch.Delete(impl.cf(Cf::kMailboxes), key);
     ++deleted;
   }
@@ -46,7 +50,9 @@ Result<std::uint64_t> delete_mailbox_messages(RocksDbStore::Impl& impl,
   PARLEY_ASSIGN_OR_RETURN(codec::MailboxState state, impl.read_mailbox_state(address));
   state.count = state.count >= deleted ? state.count - deleted : 0;
   batch.Put(impl.cf(Cf::kMeta), keys::mailbox_state(address), codec::encode_mailbox_state(state));
+  PARLEY_ASSIGN_OR_RETURN(auto plan, impl.plan_releases(batch, released));
   PARLEY_RETURN_IF_ERROR(impl.write(batch, "deleting messages"));
+  impl.commit_releases(plan);
   return deleted;
 }
 
@@ -92,6 +98,20 @@ Result<AppendResult> RocksDbStore::append_messages(const AppendRequest& request)
   }
 
   rocksdb::WriteBatch batch;
+  // The shared payload, once, with the number of entries that refer to it. Its id is new, so no
+  // other caller can touch its count before this batch is written: no payload lock is needed.
+  std::optional<std::uint64_t> shared_id;
+  if (request.shared_payload) {
+    std::uint64_t references = 0;
+    for (const NewEnvelope& envelope : request.envelopes) references += envelope.payload.empty();
+    if (references > 0) {
+      shared_id = impl_->next_shared_payload_id.fetch_add(1);
+      batch.Put(impl_->cf(Cf::kSharedPayloads), keys::shared_payload(*shared_id),
+                codec::encode_shared_payload(*request.shared_payload));
+      batch.Put(impl_->cf(Cf::kSharedPayloads), keys::reference_count(*shared_id),
+                codec::encode_reference_count(references));
+    }
+  }
   AppendResult result;
   result.copies.reserve(request.envelopes.size());
   for (const NewEnvelope& envelope : request.envelopes) {
@@ -99,7 +119,9 @@ Result<AppendResult> RocksDbStore::append_messages(const AppendRequest& request)
     std::uint64_t seq = state.next_seq++;
     ++state.count;
     batch.Put(impl_->cf(Cf::kMailboxes), keys::message(envelope.recipient, seq),
-              codec::encode_envelope(envelope));
+              shared_id && envelope.payload.empty()
+                  ? codec::encode_shared_envelope(envelope, *shared_id)
+                  : codec::encode_envelope(envelope));
     result.copies.push_back({envelope.recipient, seq});
   }
   for (const auto& [address, state] : states) {
@@ -112,6 +134,10 @@ Result<AppendResult> RocksDbStore::append_messages(const AppendRequest& request)
   }
   PARLEY_RETURN_IF_ERROR(impl_->write(batch, "appending messages"));
   impl_->envelopes_written.fetch_add(request.envelopes.size(), std::memory_order_relaxed);
+  if (shared_id) {
+    impl_->shared_payloads_written.fetch_add(1, std::memory_order_relaxed);
+    impl_->shared_payloads_live.fetch_add(1, std::memory_order_relaxed);
+  }
   return result;
 }
 
@@ -120,20 +146,41 @@ Result<std::vector<StoredEnvelope>> RocksDbStore::read_messages(const DeviceAddr
                                                                 std::uint32_t max_count) const {
   std::vector<StoredEnvelope> out;
   if (max_count == 0 || after_seq == UINT64_MAX) return out;
+  // One snapshot for the entries and the shared payloads they refer to: an entry acked meanwhile
+  // may take its payload with it, but not within the snapshot.
+  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snapshot;
+    ~Release() { db->ReleaseSnapshot(snapshot); }
+  } release{impl_->db.get(), snapshot};
   std::string prefix = keys::device(address);
   std::string end = keys::prefix_end(prefix).value_or(std::string());
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
   if (!end.empty()) read_options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(read_options, impl_->cf(Cf::kMailboxes)));
+  rocksdb::ReadOptions payload_options;
+  payload_options.snapshot = snapshot;
   for (it->Seek(keys::message(address, after_seq + 1));
        it->Valid() && it->key().starts_with(prefix) && out.size() < max_count; it->Next()) {
     auto key = keys::parse_message(it->key().ToStringView());
     if (!key) return Status::error(ErrorCode::kStorageCorrupt, "unreadable message key");
-    PARLEY_ASSIGN_OR_RETURN(StoredEnvelope envelope,
-                            codec::decode_envelope(key->seq, it->value().ToStringView()));
-    out.push_back(std::move(envelope));
+    PARLEY_ASSIGN_OR_RETURN(codec::MailboxEntry entry,
+                            codec::decode_mailbox_entry(key->seq, it->value().ToStringView()));
+    if (entry.shared_payload) {
+      std::string value;
+      rocksdb::Status status = impl_->db->Get(payload_options, impl_->cf(Cf::kSharedPayloads),
+                                              keys::shared_payload(*entry.shared_payload), &value);
+      if (status.IsNotFound()) {
+        return Status::error(ErrorCode::kStorageCorrupt, "message refers to a missing payload");
+      }
+      if (!status.ok()) return from_rocksdb(status, "reading shared payload");
+      PARLEY_ASSIGN_OR_RETURN(entry.envelope.payload, codec::decode_shared_payload(value));
+    }
+    out.push_back(std::move(entry.envelope));
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "reading mailbox");
   return out;

@@ -4,6 +4,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/table.h>
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -13,11 +14,15 @@
 namespace parley::store {
 namespace {
 
-constexpr std::uint32_t kFormatVersion = 1;
+// 2 added shared payloads (mailbox entries that refer to one). A version-1 store is readable as
+// is and is marked 2 at open, so an older binary refuses it instead of misreading references.
+constexpr std::uint32_t kFormatVersion = 2;
+constexpr std::uint32_t kOldestReadableFormatVersion = 1;
 
 constexpr std::array<const char*, static_cast<std::size_t>(Cf::kCount)> kCfNames = {
     "default",  // rocksdb::kDefaultColumnFamilyName
-    "accounts", "usernames", "identity_keys", "devices", "prekeys", "mailboxes", "dedupe", "meta",
+    "accounts",  "usernames", "identity_keys", "devices",         "prekeys",
+    "mailboxes", "dedupe",    "meta",          "shared_payloads",
 };
 
 Status check_format_version(RocksDbStore::Impl& impl) {
@@ -26,16 +31,51 @@ Status check_format_version(RocksDbStore::Impl& impl) {
     if (stored->size() != 4) {
       return Status::error(ErrorCode::kStorageCorrupt, "unreadable format version");
     }
-    if (keys::get_u32(*stored, 0) != kFormatVersion) {
+    std::uint32_t version = keys::get_u32(*stored, 0);
+    if (version < kOldestReadableFormatVersion || version > kFormatVersion) {
       return Status::error(ErrorCode::kUnsupportedVersion, "store written by an unknown format");
     }
-    return {};
+    if (version == kFormatVersion) return {};
   }
   std::string value;
   keys::put_u32(value, kFormatVersion);
   rocksdb::WriteBatch batch;
   batch.Put(impl.cf(Cf::kMeta), keys::kFormatVersionKey, value);
   return impl.write(batch, "writing format version");
+}
+
+// Counts the live shared payloads (by their small reference-count records) and finds the highest
+// id, so new ids never collide with a stored one.
+Status load_shared_payload_state(RocksDbStore::Impl& impl) {
+  std::string begin(1, keys::kReferenceCountTag);
+  std::string end = *keys::prefix_end(begin);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl.db->NewIterator(read_options, impl.cf(Cf::kSharedPayloads)));
+  std::uint64_t live = 0;
+  std::uint64_t highest = 0;
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    auto id = keys::parse_shared_payload_id(it->key().ToStringView());
+    if (!id) return Status::error(ErrorCode::kStorageCorrupt, "unreadable shared payload key");
+    ++live;
+    highest = std::max(highest, *id);
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "scanning shared payloads");
+  // A payload record without a count cannot exist (both are written and deleted together), but
+  // its id must not be reused either way.
+  std::unique_ptr<rocksdb::Iterator> last(
+      impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf(Cf::kSharedPayloads)));
+  last->SeekForPrev(std::string(1, keys::kSharedPayloadTag) + std::string(8, '\xff'));
+  if (last->Valid()) {
+    auto id = keys::parse_shared_payload_id(last->key().ToStringView());
+    if (id && last->key()[0] == keys::kSharedPayloadTag) highest = std::max(highest, *id);
+  }
+  if (!last->status().ok()) return from_rocksdb(last->status(), "scanning shared payloads");
+  impl.shared_payloads_live.store(live);
+  impl.next_shared_payload_id.store(highest + 1);
+  return {};
 }
 
 }  // namespace
@@ -109,13 +149,57 @@ Status RocksDbStore::Impl::delete_prefix(rocksdb::WriteBatch& batch, Cf family,
 }
 
 Status RocksDbStore::Impl::delete_device_data(rocksdb::WriteBatch& batch,
-                                              const DeviceAddress& address) const {
+                                              const DeviceAddress& address,
+                                              SharedReleases& released) const {
   std::string device_key = keys::device(address);
   batch.Delete(cf(Cf::kDevices), device_key);
   PARLEY_RETURN_IF_ERROR(delete_prefix(batch, Cf::kPrekeys, device_key));
-  PARLEY_RETURN_IF_ERROR(delete_prefix(batch, Cf::kMailboxes, device_key));
+  // The mailbox, noting the shared payloads its entries refer to.
+  std::string end = keys::prefix_end(device_key).value_or(std::string());
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions read_options;
+  if (!end.empty()) read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, cf(Cf::kMailboxes)));
+  for (it->Seek(device_key); it->Valid() && it->key().starts_with(device_key); it->Next()) {
+    batch.Delete(cf(Cf::kMailboxes), it->key());
+    PARLEY_ASSIGN_OR_RETURN(auto shared,
+                            codec::decode_shared_reference(it->value().ToStringView()));
+    if (shared) ++released[*shared];
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "scanning mailbox");
   batch.Delete(cf(Cf::kMeta), keys::mailbox_state(address));
   return {};
+}
+
+Result<RocksDbStore::Impl::ReleasePlan> RocksDbStore::Impl::plan_releases(
+    rocksdb::WriteBatch& batch, const SharedReleases& released) {
+  ReleasePlan plan;
+  if (released.empty()) return plan;
+  std::vector<std::string> count_keys;
+  count_keys.reserve(released.size());
+  for (const auto& entry : released) count_keys.push_back(keys::reference_count(entry.first));
+  plan.locks =
+      payload_locks.lock(std::vector<std::string_view>(count_keys.begin(), count_keys.end()));
+  std::size_t i = 0;
+  for (const auto& [id, dropped] : released) {
+    const std::string& count_key = count_keys[i++];
+    PARLEY_ASSIGN_OR_RETURN(auto value, get(Cf::kSharedPayloads, count_key));
+    // The entries and the count are written together, so an entry we are deleting (read under its
+    // device lock) always finds its count.
+    if (!value) return Status::error(ErrorCode::kStorageCorrupt, "shared payload without count");
+    PARLEY_ASSIGN_OR_RETURN(std::uint64_t count, codec::decode_reference_count(*value));
+    if (dropped > count) {
+      return Status::error(ErrorCode::kStorageCorrupt, "shared payload count too low");
+    }
+    if (dropped == count) {
+      batch.Delete(cf(Cf::kSharedPayloads), count_key);
+      batch.Delete(cf(Cf::kSharedPayloads), keys::shared_payload(id));
+      ++plan.deleted_payloads;
+    } else {
+      batch.Put(cf(Cf::kSharedPayloads), count_key, codec::encode_reference_count(count - dropped));
+    }
+  }
+  return plan;
 }
 
 RocksDbStore::RocksDbStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -159,6 +243,7 @@ Result<std::unique_ptr<RocksDbStore>> open_rocksdb_store(const RocksDbOptions& o
   impl->db.reset(raw_db);
   std::copy(handles.begin(), handles.end(), impl->handles.begin());
   PARLEY_RETURN_IF_ERROR(check_format_version(*impl));
+  PARLEY_RETURN_IF_ERROR(load_shared_payload_state(*impl));
   return std::make_unique<RocksDbStore>(std::move(impl));
 }
 
@@ -167,6 +252,8 @@ StoreStats RocksDbStore::stats() const {
   stats.mutations = impl_->mutations.load(std::memory_order_relaxed);
   stats.envelopes_written = impl_->envelopes_written.load(std::memory_order_relaxed);
   stats.duplicate_appends = impl_->duplicate_appends.load(std::memory_order_relaxed);
+  stats.shared_payloads_written = impl_->shared_payloads_written.load(std::memory_order_relaxed);
+  stats.shared_payloads_live = impl_->shared_payloads_live.load(std::memory_order_relaxed);
   stats.last_write_micros = impl_->last_write_micros.load(std::memory_order_relaxed);
   rocksdb::Statistics& s = *impl_->statistics;
   stats.engine_writes = s.getTickerCount(rocksdb::WRITE_WITH_WAL);

@@ -51,6 +51,9 @@ Status validate_append(const AppendRequest& request) {
   if (request.envelopes.empty()) {
     return Status::error(ErrorCode::kInvalidArgument, "append without envelopes");
   }
+  if (request.shared_payload && request.shared_payload->empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "empty shared payload");
+  }
   for (const NewEnvelope& envelope : request.envelopes) {
     if (envelope.recipient.device_id == 0 || (envelope.sender && envelope.sender->device_id == 0)) {
       return Status::error(ErrorCode::kInvalidArgument, "device id 0");

@@ -69,6 +69,36 @@ TEST(RecordCodecTest, RoundTripsEveryRecord) {
   EXPECT_EQ(state->count, 4u);
 }
 
+TEST(RecordCodecTest, SharedPayloadEntriesRefer) {
+  NewEnvelope envelope{device(1, 1), device(2, 9), 123, Bytes{}};
+  std::string shared = codec::encode_shared_envelope(envelope, 0x0102030405060708);
+  auto entry = codec::decode_mailbox_entry(8, shared);
+  ASSERT_TRUE(entry.ok());
+  EXPECT_EQ(entry->envelope, (StoredEnvelope{8, device(2, 9), 123, Bytes{}}));
+  EXPECT_EQ(entry->shared_payload, 0x0102030405060708u);
+  EXPECT_EQ(*codec::decode_envelope_timestamp(shared), 123);
+  EXPECT_EQ(*codec::decode_shared_reference(shared), 0x0102030405060708u);
+  // An unresolved reference is never handed out as an envelope.
+  EXPECT_EQ(codec::decode_envelope(8, shared).status().code(), ErrorCode::kStorageCorrupt);
+  envelope.payload = Bytes{7};
+  std::string own = codec::encode_envelope(envelope);
+  EXPECT_FALSE(codec::decode_mailbox_entry(8, own)->shared_payload.has_value());
+  EXPECT_FALSE(codec::decode_shared_reference(own)->has_value());
+  for (std::size_t cut = 1; cut < shared.size(); ++cut) {
+    EXPECT_EQ(codec::decode_mailbox_entry(8, shared.substr(0, cut)).status().code(),
+              ErrorCode::kStorageCorrupt);
+  }
+
+  EXPECT_EQ(*codec::decode_shared_payload(codec::encode_shared_payload(Bytes{1, 2, 3})),
+            (Bytes{1, 2, 3}));
+  EXPECT_EQ(*codec::decode_reference_count(codec::encode_reference_count(200)), 200u);
+  EXPECT_EQ(codec::decode_reference_count(codec::encode_reference_count(0)).status().code(),
+            ErrorCode::kStorageCorrupt);
+  EXPECT_EQ(keys::parse_shared_payload_id(keys::reference_count(42)), 42u);
+  EXPECT_EQ(keys::parse_shared_payload_id(keys::shared_payload(43)), 43u);
+  EXPECT_LT(keys::shared_payload(UINT64_MAX), keys::reference_count(0));
+}
+
 TEST(RecordCodecTest, TruncatedExtendedOrUnversionedValuesAreCorrupt) {
   std::string value = codec::encode_account(Account{{}, Bytes{5, 1}, "name", 1, Bytes{9}});
   for (std::size_t cut = 0; cut < value.size(); ++cut) {

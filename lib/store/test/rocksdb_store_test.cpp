@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "raw_rocksdb.h"
@@ -158,6 +159,94 @@ TEST_F(RocksDbStoreTest, ConcurrentSyncedAppendsShareFsyncs) {
   EXPECT_LT(syncs, envelopes);
   EXPECT_GT(after.writes_done_by_other, before.writes_done_by_other);
   EXPECT_GT(after.wal_sync_micros_max, 0.0);
+}
+
+// How often `needle` occurs in the raw bytes of every file under `dir` (WAL, SST, everything).
+std::size_t occurrences_on_disk(const std::filesystem::path& dir, const std::string& needle) {
+  std::size_t count = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream file(entry.path(), std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    for (std::size_t at = content.find(needle); at != std::string::npos;
+         at = content.find(needle, at + 1)) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+std::string random_marker() {
+  std::random_device random;
+  std::string marker(64, '\0');
+  for (char& c : marker) c = static_cast<char>(random() & 0xff);
+  return marker;
+}
+
+TEST_F(RocksDbStoreTest, SharedPayloadIsStoredOnceOnDiskAndGoesWithTheLastAck) {
+  // 200 recipient devices: 40 accounts with 5 devices each.
+  std::vector<DeviceAddress> devices;
+  for (std::uint8_t a = 1; a <= 40; ++a) {
+    create_account_with_devices(a, 5);
+    for (DeviceId d = 1; d <= 5; ++d) devices.push_back(address(a, d));
+  }
+  const std::string marker = random_marker();
+  AppendRequest request;
+  for (const DeviceAddress& device : devices) request.envelopes.push_back(envelope_to(device, ""));
+  request.shared_payload = to_bytes("group message [" + marker + "]");
+  request.dedupe_key = to_bytes("sender:group-1");
+  auto appended = store().append_messages(request);
+  ASSERT_TRUE(appended.ok()) << appended.status().to_string();
+  ASSERT_EQ(appended->copies.size(), 200u);
+
+  // The same fan-out stored per copy, as a control: the scan does see every copy in the WAL.
+  const std::string control = random_marker();
+  AppendRequest per_copy;
+  for (const DeviceAddress& device : devices) {
+    per_copy.envelopes.push_back(envelope_to(device, "per copy [" + control + "]"));
+  }
+  ASSERT_TRUE(store().append_messages(per_copy).ok());
+
+  close();  // the log holds both writes; nothing is flushed to tables yet
+  EXPECT_GE(occurrences_on_disk(backend_.path(), control), 200u);
+  std::size_t in_log = occurrences_on_disk(backend_.path(), marker);
+  EXPECT_GE(in_log, 1u);
+  EXPECT_LE(in_log, 2u);
+  reopen();  // recovery writes the log into a table file: the marker moves, it does not multiply
+  std::size_t in_tables = occurrences_on_disk(backend_.path(), marker);
+  EXPECT_GE(in_tables, 1u);
+  EXPECT_LE(in_tables, 2u);
+  EXPECT_EQ(store().stats().shared_payloads_live, 1u);
+
+  // Every device reads it; the last of the 200 acks deletes it.
+  for (const DeliveredCopy& copy : appended->copies) {
+    auto messages = store().read_messages(copy.recipient, copy.seq - 1, 1);
+    ASSERT_TRUE(messages.ok());
+    ASSERT_EQ(messages->size(), 1u);
+    ASSERT_EQ(messages->front().payload, *request.shared_payload);
+    ASSERT_EQ(*store().delete_message(copy.recipient, copy.seq), 1u);
+  }
+  EXPECT_EQ(store().stats().shared_payloads_live, 0u);
+  close();
+  std::size_t shared_records = 0;
+  for (const RawEntry& entry : RawRocksDb(backend_.path()).scan_all()) {
+    if (entry.column_family == "shared_payloads") ++shared_records;
+    EXPECT_EQ(entry.value.find(marker), std::string::npos) << entry.column_family;
+  }
+  EXPECT_EQ(shared_records, 0u);
+}
+
+TEST_F(RocksDbStoreTest, FormatVersionOneIsUpgradedAtOpen) {
+  create_account_with_devices(1, 1);
+  close();
+  RawRocksDb(backend_.path()).put("meta", "format_version", std::string("\0\0\0\x01", 4));
+  reopen();
+  close();
+  for (const RawEntry& entry : RawRocksDb(backend_.path()).scan_all()) {
+    if (entry.key == "format_version") {
+      EXPECT_EQ(entry.value, std::string("\0\0\0\x02", 4));
+    }
+  }
 }
 
 TEST(RocksDbOpenTest, MissingDirectoryWithoutCreateIsAnError) {

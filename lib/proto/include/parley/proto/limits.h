@@ -18,6 +18,7 @@ inline constexpr std::size_t kPublicKeySize = 33;  // 0x05 || u
 inline constexpr std::size_t kSignatureSize = 64;  // XEdDSA
 inline constexpr std::size_t kAccountIdSize = 16;
 inline constexpr std::size_t kChallengeSize = 32;
+inline constexpr std::size_t kAttachmentIdSize = 16;
 
 // Usernames: ASCII, normalized to lowercase, [a-z0-9_.]{3,32}.
 inline constexpr std::size_t kMinUsernameLength = 3;
@@ -36,6 +37,12 @@ struct Limits {
   std::size_t max_link_code_bytes = 64;
   std::size_t max_username_input_bytes = 64;  // before normalization (longer: refused)
   std::size_t max_error_message_bytes = 512;  // human text in a response
+  // Group fan-out: accounts in one send_group_message (each with at most max_copies_per_send
+  // devices); the one ciphertext is at most max_ciphertext_bytes.
+  std::size_t max_group_recipient_accounts = 1000;
+  // One attachment upload or download chunk. Clients default to 12 KiB so a transfer keeps
+  // working where a censor freezes flows after ~16 KB (DESIGN.md "Staying connected").
+  std::size_t max_attachment_chunk_bytes = 64 * 1024;
 };
 
 }  // namespace parley::proto

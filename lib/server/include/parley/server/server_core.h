@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #pragma once
 
-// ServerCore: accounts, devices, key directory and mailboxes behind the ConnectionAcceptor seam.
+// ServerCore: accounts, devices, key directory, mailboxes (one-to-one and group fan-out) and
+// attachments behind the ConnectionAcceptor seam.
 //
 // The gateway hands each new connection to accept() and feeds the returned handler one decoded
 // WebSocket message at a time. The core decodes and validates every frame (parley_proto), runs
@@ -30,7 +31,8 @@
 
 namespace parley::store {
 class Store;
-}
+class BlobStore;
+}  // namespace parley::store
 
 namespace parley::server {
 
@@ -60,15 +62,25 @@ struct ServerCoreConfig {  // defaults = production defaults
   std::uint32_t delivery_window_bytes = 4u << 20;
   // Requests queued on one connection beyond this are refused (kRateLimited) and it is closed.
   std::uint32_t max_pending_requests_per_connection = 64;
-  // How often the maintenance thread purges expired messages, dedupe keys and link codes.
-  // 0: no thread; call run_maintenance() yourself.
+  // How often the maintenance thread purges expired messages, dedupe keys, link codes and
+  // attachments. 0: no thread; call run_maintenance() yourself.
   std::chrono::seconds maintenance_interval{3600};
+
+  // Attachments (the BlobStore). The largest attachment one create_attachment may declare.
+  std::uint64_t max_attachment_bytes = std::uint64_t{100} << 20;
+  // An attachment is deleted this long after it was created, downloaded or not.
+  std::chrono::seconds attachment_retention{30 * 24 * 3600};
+  // Sum of the sizes of one account's attachments that have not expired.
+  std::uint64_t attachment_quota_bytes = std::uint64_t{1} << 30;
+  // Unfinished uploads per account (created, not yet complete, not expired). 0: no limit.
+  std::uint32_t max_pending_uploads = 32;
 };
 
 class ServerCore final : public ConnectionAcceptor {
  public:
-  // `store`, `clock` and `metrics` must outlive the core.
-  ServerCore(store::Store& store, const Clock& clock, Metrics& metrics, ServerCoreConfig config);
+  // `store`, `blobs`, `clock` and `metrics` must outlive the core.
+  ServerCore(store::Store& store, store::BlobStore& blobs, const Clock& clock, Metrics& metrics,
+             ServerCoreConfig config);
   ~ServerCore() override;  // calls shutdown()
 
   ServerCore(const ServerCore&) = delete;
@@ -81,8 +93,8 @@ class ServerCore final : public ConnectionAcceptor {
   // completes), then stop workers. Idempotent; blocks until done.
   void shutdown();
 
-  // Deletes messages older than the retention, dedupe keys as old, and expired link codes.
-  // Runs on the calling thread (it blocks on the store).
+  // Deletes messages older than the retention, dedupe keys as old, expired link codes and expired
+  // attachments. Runs on the calling thread (it blocks on the store).
   Status run_maintenance();
 
   const ServerCoreConfig& config() const;

@@ -85,7 +85,9 @@ struct NewEnvelope {
   DeviceAddress recipient;
   std::optional<DeviceAddress> sender;  // empty for sealed sender
   std::int64_t timestamp_ms = 0;        // server receive time; retention purges by it
-  Bytes payload;                        // opaque ciphertext frame
+  // Opaque ciphertext frame. Empty when the request has a shared payload: this copy then refers
+  // to AppendRequest::shared_payload instead of holding bytes of its own.
+  Bytes payload;
 };
 
 // A message waiting in a device's mailbox.
@@ -113,6 +115,11 @@ struct AppendRequest {
   Bytes dedupe_key;
   std::int64_t now_ms = 0;  // recorded with the dedupe key so purge_dedupe_keys_older_than works
   std::uint64_t max_queue_per_device = 0;  // 0: no cap
+  // Fan-out by reference (group messages): one payload for many mailbox entries. When set, every
+  // envelope with an empty payload refers to it; the store keeps it ONCE, however many entries
+  // refer to it, and deletes it with the last of them (see Store::append_messages). Must not be
+  // empty. Envelopes with a payload of their own keep it as usual.
+  std::optional<Bytes> shared_payload;
 };
 
 struct AppendResult {

@@ -13,6 +13,10 @@ struct StoreStats {
   std::uint64_t mutations = 0;          // acknowledged mutating calls that wrote something
   std::uint64_t envelopes_written = 0;  // message copies appended (duplicates not counted)
   std::uint64_t duplicate_appends = 0;  // append_messages() calls answered from the dedupe record
+  std::uint64_t shared_payloads_written = 0;  // shared payloads stored (each once, for N entries)
+  // NOT cumulative: shared payloads stored right now (referenced by at least one mailbox entry).
+  // RocksDbStore counts them at open and keeps the count in step with its writes.
+  std::uint64_t shared_payloads_live = 0;
 
   // Storage engine counters (RocksDB tickers).
   std::uint64_t engine_writes = 0;          // write calls that reached the engine (WRITE_WITH_WAL)

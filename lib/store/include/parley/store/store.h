@@ -120,10 +120,22 @@ class Store {
   // device does not exist; the message names it), kQueueFull (a recipient mailbox would exceed
   // max_queue_per_device; the message names the device). Unknown devices are reported before full
   // mailboxes; among several, the lowest address (account id, then device id) is named.
+  // kInvalidArgument also for a shared payload that is set but empty.
+  //
+  // Shared payload (request.shared_payload, for group fan-out): every envelope with an empty
+  // payload becomes a mailbox entry that refers to ONE stored copy of the shared payload, written
+  // in the same atomic write as the entries (and not at all when no envelope refers to it, or
+  // for a duplicate). The payload is reference-counted per mailbox entry and deleted in the same
+  // atomic write that deletes its last referencing entry, whichever way that entry goes: an ack
+  // (delete_messages), the retention purge, remove_device or delete_account. Concurrent deletes of
+  // entries of one payload (e.g. many devices acking at once) keep the count exact.
+  // stats().shared_payloads_live counts the payloads currently stored.
   virtual Result<AppendResult> append_messages(const AppendRequest& request) = 0;
 
-  // Up to `max_count` messages with seq > after_seq, in increasing seq order. An unknown device
-  // has an empty mailbox (not an error): its messages may have just been deleted with it.
+  // Up to `max_count` messages with seq > after_seq, in increasing seq order, with shared payloads
+  // resolved: an entry that refers to a shared payload comes back with that payload in
+  // StoredEnvelope::payload, so readers cannot tell the two kinds apart. An unknown device has an
+  // empty mailbox (not an error): its messages may have just been deleted with it.
   virtual Result<std::vector<StoredEnvelope>> read_messages(const DeviceAddress& address,
                                                             std::uint64_t after_seq,
                                                             std::uint32_t max_count) const = 0;

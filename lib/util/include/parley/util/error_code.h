@@ -30,6 +30,7 @@ namespace parley {
   X(kUnimplemented, 111, "unimplemented", "the operation is not supported")                        \
   X(kNotInitialized, 112, "not_initialized",                                                       \
     "this home has no account yet; run `parley init` or `parley join-device` first")               \
+  X(kExpired, 113, "expired", "the item expired and was deleted")                                  \
   X(kInternal, 199, "internal", "internal error (a bug)")                                          \
   X(kMalformedInput, 200, "malformed_input", "the input could not be parsed")                      \
   X(kTooLarge, 201, "too_large", "the input exceeds its size limit")                               \
@@ -54,6 +55,7 @@ namespace parley {
   X(kQueueFull, 403, "queue_full", "the queue is at its capacity")                                 \
   X(kWrongDatabaseKey, 404, "wrong_database_key",                                                  \
     "the local database cannot be opened with this passphrase or key file")                        \
+  X(kQuotaExceeded, 405, "quota_exceeded", "the account's storage quota is used up")               \
   X(kProtocolViolation, 500, "protocol_violation", "the peer broke the protocol")                  \
   X(kConnectionClosed, 501, "connection_closed", "the connection was closed")                      \
   X(kRateLimited, 502, "rate_limited", "too many requests; slow down")                             \
