@@ -13,9 +13,14 @@ namespace parley::cli {
 inline constexpr const char* kAccountGroup = "Account and devices";
 inline constexpr const char* kMessagesGroup = "Messages";
 inline constexpr const char* kSafetyGroup = "Safety";
+inline constexpr const char* kGroupsGroup = "Groups";
 
 void add_account_commands(CLI::App& app, const GlobalOptions& options, Commands& commands);
 void add_message_commands(CLI::App& app, const GlobalOptions& options, Commands& commands);
 void add_verify_command(CLI::App& app, const GlobalOptions& options, Commands& commands);
+// group create|add|remove|leave|admin|rename|info|list|send|history.
+void add_group_commands(CLI::App& app, const GlobalOptions& options, Commands& commands);
+// send-file, and --out on receive/listen (call after add_message_commands).
+void add_file_commands(CLI::App& app, GlobalOptions& options, Commands& commands);
 
 }  // namespace parley::cli

@@ -17,6 +17,7 @@
 #include "duration.h"
 #include "errors.h"
 #include "json.h"
+#include "message_view.h"
 #include "output.h"
 #include "parley/util/encoding.h"
 #include "text.h"
@@ -40,37 +41,6 @@ void install_stop_handlers() {
   // No SA_RESTART: a blocking read returns early, and the loops check g_stop often anyway.
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-}
-
-const char* status_name(client::MessageStatus status) {
-  switch (status) {
-    case client::MessageStatus::kPending:
-      return "pending";
-    case client::MessageStatus::kSent:
-      return "sent";
-    case client::MessageStatus::kDelivered:
-      return "delivered";
-    case client::MessageStatus::kRead:
-      return "read";
-    case client::MessageStatus::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
-MessageView message_view(const client::MessageRecord& record, const std::string& peer) {
-  MessageView view;
-  view.peer = peer;
-  view.outgoing = record.direction == client::MessageDirection::kOutgoing;
-  view.system = record.kind == client::MessageKind::kSystem;
-  view.device = record.sender_device;
-  view.id_hex = hex_encode(record.client_message_id);
-  view.text = record.body;
-  view.sent_ms = record.sent_ms;
-  view.received_ms = record.received_ms;
-  view.expires_at_ms = record.expires_at_ms;
-  view.status = status_name(record.status);
-  return view;
 }
 
 Result<std::unique_ptr<Session>> open_existing(const GlobalOptions& options, Session::LockMode lock,
@@ -184,6 +154,8 @@ int run_history(const GlobalOptions& options, const std::string& user, std::size
   if (!messages.ok()) return fail(messages.status());
   for (const client::MessageRecord& record : *messages) {
     MessageView view = message_view(record, user);
+    auto file = client.attachment(user, view.id_hex);
+    if (file.ok() && *file) add_file(view, **file);
     print_result(options, message_text_line(view), message_json(view));
   }
   // Reading the history is reading the messages: mark them read and, when nobody else holds the
@@ -264,7 +236,8 @@ void add_message_commands(CLI::App& app, const GlobalOptions& options, Commands&
         "  {\"event\":\"message\",\"from\":\"bob\",\"account\":\"...\",\"device\":1,\"id\":\"...\","
         "\"text\":\"hi\",\"sent_ms\":1767225600000,\"outgoing\":false}\n"
         "Other events: sent, delivered, read, typing, timer, identity_changed, device_linked,\n"
-        "warning. A message sent from your other device has \"to\" instead of \"from\".\n\n"
+        "group_changed, file_received, warning. A message sent from your other device has\n"
+        "\"to\" instead of \"from\"; a group message also has \"group_id\" and \"group\".\n\n"
         "Example:\n"
         "  parley listen\n"
         "  parley listen --json >> events.jsonl");

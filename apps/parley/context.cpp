@@ -11,6 +11,7 @@
 #include "parley/client/database_key.h"
 #include "parley/util/secret_bytes.h"
 #include "passphrase.h"
+#include "progress.h"
 
 namespace parley::cli {
 
@@ -90,6 +91,18 @@ Result<std::unique_ptr<Session>> Session::open(const GlobalOptions& options, Hom
   if (!client.ok()) return client.status();
   session->client_ = std::move(client).value();
   session->client_->set_offline(!session->holds_lock());
+  if (options.download_dir) session->client_->set_download_dir(*options.download_dir);
+  if (!options.quiet) {
+    // File transfers: a bar on a terminal, else a line every 10%, on stderr.
+    auto meter = std::make_shared<ProgressMeter>(stderr_is_tty());
+    session->client_->set_transfer_progress_handler(
+        [meter](const client::TransferProgress& progress) {
+          auto text = meter->update(progress, ProgressMeter::Clock::now());
+          if (!text) return;
+          std::fwrite(text->data(), 1, text->size(), stderr);
+          std::fflush(stderr);
+        });
+  }
   Session* raw = session.get();
   session->client_->set_event_handler([raw](const client::Event& event) { raw->on_event(event); });
   if (home_mode == HomeMode::kExisting && !session->client_->initialized()) {
@@ -151,7 +164,8 @@ void Session::on_event(const client::Event& event) {
     return;
   }
   bool shown = display_ == EventDisplay::kAll || event.kind == client::Event::Kind::kMessage ||
-               event.kind == client::Event::Kind::kDeviceLinked;
+               event.kind == client::Event::Kind::kDeviceLinked ||
+               event.kind == client::Event::Kind::kFileReceived;
   if (!shown) return;
   if (options_.json) {
     write_line(stdout, event_json(event));

@@ -28,6 +28,7 @@ struct GlobalOptions {
   std::optional<std::string> passphrase_file;
   bool json = false;
   bool quiet = false;
+  std::optional<std::string> download_dir;  // --out on receive/listen: where files are saved
 };
 
 // A command to run after parsing, when its (sub)command was given.

@@ -79,6 +79,8 @@ int main(int argc, char** argv) {
   Commands commands;
   add_account_commands(app, options, commands);
   add_message_commands(app, options, commands);
+  add_file_commands(app, options, commands);
+  add_group_commands(app, options, commands);
   add_verify_command(app, options, commands);
   app.description(wrap_words(app.get_description(), 100));
   wrap_help(app);

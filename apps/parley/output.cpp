@@ -5,6 +5,7 @@
 
 #include "duration.h"
 #include "json.h"
+#include "progress.h"
 #include "text.h"
 
 namespace parley::cli {
@@ -35,6 +36,19 @@ std::string short_id(const std::string& id_hex) {
   return id_hex.size() > 8 ? id_hex.substr(0, 8) : id_hex;
 }
 
+// "  [file: photo.jpg, 1.2 MiB]" for a message that carries a file, else nothing.
+std::string file_note(const Event& event) {
+  if (event.file_name.empty()) return {};
+  return "  [file: " + terminal_safe(event.file_name, false) + ", " +
+         format_bytes(event.file_size) + "]";
+}
+
+// A group as a one-line name: its name, else the start of its id.
+std::string group_label(const Event& event) {
+  if (!event.group_name.empty()) return terminal_safe(event.group_name, false);
+  return "group " + terminal_safe(short_id(event.group_id_hex), false);
+}
+
 }  // namespace
 
 const char* event_json_name(Event::Kind kind) {
@@ -55,12 +69,20 @@ std::string event_text(const Event& event) {
   std::string who = peer_name(event);
   switch (event.kind) {
     case Event::Kind::kMessage:
+      if (!event.group_id_hex.empty()) {  // "[time] bob in friends: hi"
+        return "[" + format_time(event.sent_ms) + "] " +
+               (event.outgoing ? "you (from your device " + std::to_string(event.device_id) + ")"
+                               : who) +
+               " in " + group_label(event) + ": " + body_text(event.body) + file_note(event);
+      }
       if (event.outgoing) {
         return "[" + format_time(event.sent_ms) + "] you -> " + who + " (from your device " +
-               std::to_string(event.device_id) + "): " + body_text(event.body);
+               std::to_string(event.device_id) + "): " + body_text(event.body) + file_note(event);
       }
-      return "[" + format_time(event.sent_ms) + "] " + who + ": " + body_text(event.body);
+      return "[" + format_time(event.sent_ms) + "] " + who + ": " + body_text(event.body) +
+             file_note(event);
     case Event::Kind::kSent:
+      if (!event.group_id_hex.empty()) who = group_label(event);
       return "sent to " + who + " (" + short_id(event.client_message_id_hex) + ")";
     case Event::Kind::kDelivered:
       return "delivered to " + who + " (" + short_id(event.client_message_id_hex) + ")";
@@ -76,6 +98,13 @@ std::string event_text(const Event& event) {
       return {};
     case Event::Kind::kDeviceLinked:
       return "device " + std::to_string(event.device_id) + " was linked to your account";
+    case Event::Kind::kGroupChanged:  // "[time] friends: alice added carol"
+      return "[" + format_time(event.sent_ms) + "] " + group_label(event) + ": " +
+             terminal_safe(event.body, false);
+    case Event::Kind::kFileReceived:
+      return (event.outgoing ? "file you sent to " + who : "file from " + who) +
+             " saved: " + terminal_safe(event.body, false) + " (" + format_bytes(event.file_size) +
+             ")";
     case Event::Kind::kWarning:
       return "warning: " + terminal_safe(event.body, false) + " (error " +
              std::to_string(static_cast<unsigned>(event.code)) + " " +
@@ -95,6 +124,25 @@ std::string event_json(const Event& event) {
           .str("id", event.client_message_id_hex)
           .str("text", event.body)
           .num("sent_ms", event.sent_ms)
+          .boolean("outgoing", event.outgoing);
+      if (!event.file_name.empty()) {
+        json.str("file_name", event.file_name)
+            .num("file_size", static_cast<std::int64_t>(event.file_size));
+      }
+      break;
+    case Event::Kind::kGroupChanged:
+      json.str("by", event.peer_username)
+          .str("account", event.peer_account_hex)
+          .str("text", event.body)
+          .num("sent_ms", event.sent_ms);
+      break;
+    case Event::Kind::kFileReceived:
+      json.str(event.outgoing ? "to" : "from", event.peer_username)
+          .str("account", event.peer_account_hex)
+          .str("id", event.client_message_id_hex)
+          .str("file_name", event.file_name)
+          .num("file_size", static_cast<std::int64_t>(event.file_size))
+          .str("path", event.body)
           .boolean("outgoing", event.outgoing);
       break;
     case Event::Kind::kSent:
@@ -128,6 +176,10 @@ std::string event_json(const Event& event) {
           .str("text", event.body);
       break;
   }
+  // Anything that belongs to a group says which one.
+  if (!event.group_id_hex.empty()) {
+    json.str("group_id", event.group_id_hex).str("group", event.group_name);
+  }
   return json.line();
 }
 
@@ -158,14 +210,24 @@ std::string message_text_line(const MessageView& message) {
   } else {
     line += terminal_safe(message.peer, false) + ": " + body_text(message.text);
   }
+  if (message.has_file) {
+    line += "  [file " + terminal_safe(message.file_name, false) + ", " +
+            format_bytes(message.file_size);
+    if (message.file_state == "done" && !message.file_path.empty()) {
+      line += ", " + terminal_safe(message.file_path, false);
+    } else {
+      line += ", " + terminal_safe(message.file_state, false);
+    }
+    line += "]";
+  }
   if (message.expires_at_ms > 0)
     line += "  [disappears " + format_time(message.expires_at_ms) + "]";
   return line;
 }
 
 std::string message_json(const MessageView& message) {
-  return JsonLine()
-      .str("peer", message.peer)
+  JsonLine json;
+  json.str("peer", message.peer)
       .str("direction", message.outgoing ? "out" : "in")
       .str("kind", message.system ? "system" : "text")
       .num("device", message.device)
@@ -174,8 +236,17 @@ std::string message_json(const MessageView& message) {
       .num("sent_ms", message.sent_ms)
       .num("received_ms", message.received_ms)
       .num("expires_at_ms", message.expires_at_ms)
-      .str("status", message.status)
-      .line();
+      .str("status", message.status);
+  if (!message.group_id.empty()) json.str("group_id", message.group_id);
+  if (message.has_file) {
+    json.raw("file", JsonLine()
+                         .str("name", message.file_name)
+                         .num("size", static_cast<std::int64_t>(message.file_size))
+                         .str("path", message.file_path)
+                         .str("state", message.file_state)
+                         .line());
+  }
+  return json.line();
 }
 
 std::string chat_text_line(const ChatView& chat) {

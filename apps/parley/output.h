@@ -27,6 +27,13 @@ struct MessageView {
   std::int64_t received_ms = 0;
   std::int64_t expires_at_ms = 0;
   std::string status;  // "pending", "sent", "delivered", "read", "failed"
+  std::string group_id;  // hex, in a group conversation
+  // A file sent with the message.
+  bool has_file = false;
+  std::string file_name;
+  std::uint64_t file_size = 0;
+  std::string file_path;   // where it is on this machine (empty until downloaded)
+  std::string file_state;  // "uploading", "downloading", "done", "failed: why"
 };
 
 // One conversation in the chat list (from ChatSummary).

@@ -186,3 +186,93 @@ TEST(WrapWordsTest, BreaksAtSpacesWithinWidth) {
 
 }  // namespace
 }  // namespace parley::cli
+
+namespace parley::cli {
+namespace {
+
+TEST(OutputTest, FilesShowTheirNameSizeAndWhereTheyWereSaved) {
+  Event message = message_from_bob("look");
+  message.file_name = "photo\x1b[2J.jpg";
+  message.file_size = 1536;
+  std::string line = event_text(message);
+  EXPECT_NE(line.find("look  [file: photo"), std::string::npos) << line;
+  EXPECT_NE(line.find(", 1.5 KiB]"), std::string::npos) << line;
+  EXPECT_EQ(line.find('\x1b'), std::string::npos);
+  EXPECT_NE(event_json(message).find("\"file_name\":\"photo\\u001b[2J.jpg\",\"file_size\":1536"),
+            std::string::npos)
+      << event_json(message);
+  EXPECT_EQ(event_json(message_from_bob("x")).find("file_name"), std::string::npos);
+
+  Event saved = message_from_bob("/home/bob/downloads/photo.jpg");
+  saved.kind = Event::Kind::kFileReceived;
+  saved.file_name = "photo.jpg";
+  saved.file_size = 10 * 1024 * 1024;
+  EXPECT_EQ(event_text(saved), "file from bob saved: /home/bob/downloads/photo.jpg (10.0 MiB)");
+  EXPECT_EQ(event_json(saved),
+            "{\"event\":\"file_received\",\"from\":\"bob\",\"account\":"
+            "\"00112233445566778899aabbccddeeff\",\"id\":\"0a0b0c0d0e0f10111213141516171819\","
+            "\"file_name\":\"photo.jpg\",\"file_size\":10485760,\"path\":"
+            "\"/home/bob/downloads/photo.jpg\",\"outgoing\":false}");
+}
+
+}  // namespace
+}  // namespace parley::cli
+
+namespace parley::cli {
+namespace {
+
+TEST(OutputTest, GroupEventsNameTheirGroup) {
+  Event message = message_from_bob("hi all");
+  message.group_id_hex = "ffeeddccbbaa99887766554433221100";
+  message.group_name = "climbers\x1b[2J";
+  std::string line = event_text(message);
+  EXPECT_NE(line.find("] bob in climbers"), std::string::npos) << line;
+  EXPECT_NE(line.find("[2J: hi all"), std::string::npos) << line;
+  EXPECT_EQ(line.find('\x1b'), std::string::npos);
+  std::string json = event_json(message);
+  EXPECT_NE(json.find(",\"group_id\":\"ffeeddccbbaa99887766554433221100\",\"group\":"
+                      "\"climbers\\u001b[2J\"}"),
+            std::string::npos)
+      << json;
+
+  Event changed;
+  changed.kind = Event::Kind::kGroupChanged;
+  changed.peer_username = "alice";
+  changed.group_id_hex = "ffeeddccbbaa99887766554433221100";
+  changed.body = "alice added carol";
+  EXPECT_EQ(event_text(changed), "[-] group ffeeddcc: alice added carol");
+  EXPECT_EQ(event_json(changed),
+            "{\"event\":\"group_changed\",\"by\":\"alice\",\"account\":\"\",\"text\":\"alice "
+            "added carol\",\"sent_ms\":0,\"group_id\":\"ffeeddccbbaa99887766554433221100\","
+            "\"group\":\"\"}");
+  EXPECT_EQ(event_json(message_from_bob("x")).find("group"), std::string::npos);
+}
+
+TEST(OutputTest, HistoryLinesShowTheFileAndItsState) {
+  MessageView message;
+  message.peer = "bob";
+  message.text = "the route";
+  message.has_file = true;
+  message.file_name = "route\x1b[2J.pdf";
+  message.file_size = 3 * 1024 * 1024;
+  message.file_state = "downloading";
+  std::string line = message_text_line(message);
+  EXPECT_NE(line.find("bob: the route"), std::string::npos);
+  EXPECT_NE(line.find("[file route"), std::string::npos);
+  EXPECT_NE(line.find("downloading]"), std::string::npos);
+  EXPECT_EQ(line.find('\x1b'), std::string::npos);
+
+  message.file_state = "done";
+  message.file_path = "/home/bob/Downloads/route.pdf";
+  EXPECT_NE(message_text_line(message).find(", /home/bob/Downloads/route.pdf]"), std::string::npos);
+
+  message.group_id = "00112233445566778899aabbccddeeff";
+  std::string json = message_json(message);
+  EXPECT_NE(json.find("\"group_id\":\"00112233445566778899aabbccddeeff\""), std::string::npos);
+  EXPECT_NE(json.find("\"file\":{\"name\":"), std::string::npos);
+  EXPECT_NE(json.find("\"state\":\"done\""), std::string::npos);
+  EXPECT_NE(json.find("\"size\":3145728"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace parley::cli

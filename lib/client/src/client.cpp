@@ -44,6 +44,10 @@ const char* event_kind_name(Event::Kind kind) {
       return "device_linked";
     case Event::Kind::kWarning:
       return "warning";
+    case Event::Kind::kGroupChanged:
+      return "group_changed";
+    case Event::Kind::kFileReceived:
+      return "file_received";
   }
   return "unknown";
 }
@@ -262,7 +266,10 @@ Status with_one_reconnect(Client::Impl& impl, const std::function<Status()>& wor
 
 Status Client::flush() {
   PARLEY_RETURN_IF_ERROR(impl_->require_account());
-  return with_one_reconnect(*impl_, [&] { return impl_->flush_outbox(); });
+  return with_one_reconnect(*impl_, [&] {
+    PARLEY_RETURN_IF_ERROR(impl_->run_uploads());  // a finished upload queues its message
+    return impl_->flush_outbox();
+  });
 }
 
 Status Client::sync() {
@@ -272,6 +279,7 @@ Status Client::sync() {
 
 Status Client::sync_once() {
   PARLEY_RETURN_IF_ERROR(impl_->ensure_signed_in());
+  PARLEY_RETURN_IF_ERROR(impl_->run_uploads());
   PARLEY_RETURN_IF_ERROR(impl_->flush_outbox());
   // Everything that was waiting arrives before QueueEmpty; what comes right after is live.
   auto deadline = std::chrono::steady_clock::now() + impl_->options.request_timeout;
@@ -289,6 +297,7 @@ Status Client::sync_once() {
   }
   PARLEY_RETURN_IF_ERROR(impl_->drain_pushes(std::chrono::milliseconds(50)));
   PARLEY_RETURN_IF_ERROR(impl_->flush_acks());
+  PARLEY_RETURN_IF_ERROR(impl_->run_downloads());  // files of the messages just received
   // Receipts and replies queued while receiving.
   return impl_->flush_outbox();
 }
@@ -297,8 +306,16 @@ Status Client::listen(const std::function<bool()>& keep_going, std::chrono::mill
   PARLEY_RETURN_IF_ERROR(impl_->require_account());
   PARLEY_RETURN_IF_ERROR(impl_->ensure_signed_in());
   auto last_expiry = std::chrono::steady_clock::now();
+  // Transfers pause between chunks when the app stops listening.
+  struct StopTransfers {
+    Impl* impl;
+    ~StopTransfers() { impl->keep_going = nullptr; }
+  } stop_transfers{impl_.get()};
+  impl_->keep_going = &keep_going;
   while (keep_going()) {
+    PARLEY_RETURN_IF_ERROR(impl_->run_uploads());
     PARLEY_RETURN_IF_ERROR(impl_->flush_outbox());
+    PARLEY_RETURN_IF_ERROR(impl_->ensure_signed_in());  // a transfer may have dropped it
     auto push = impl_->connection->next_push(tick);
     if (push.ok()) {
       PARLEY_RETURN_IF_ERROR(impl_->handle_push(*push));
@@ -310,6 +327,7 @@ Status Client::listen(const std::function<bool()>& keep_going, std::chrono::mill
       return push.status();
     }
     PARLEY_RETURN_IF_ERROR(impl_->flush_acks());
+    PARLEY_RETURN_IF_ERROR(impl_->run_downloads());  // idle: the queue is drained
     if (std::chrono::steady_clock::now() - last_expiry > std::chrono::seconds(1)) {
       last_expiry = std::chrono::steady_clock::now();
       PARLEY_RETURN_IF_ERROR(impl_->store->delete_expired_messages(impl_->now_ms()));
@@ -378,6 +396,7 @@ Result<std::vector<ChatSummary>> Client::chats() {
   PARLEY_ASSIGN_OR_RETURN(auto conversations, impl_->store->conversations());
   std::vector<ChatSummary> out;
   for (const auto& conversation : conversations) {
+    if (conversation.is_group) continue;  // groups are listed by groups()
     ChatSummary summary;
     PARLEY_ASSIGN_OR_RETURN(auto contact, impl_->store->contact(conversation.peer));
     summary.contact.account_id_hex = hex_id(conversation.peer);

@@ -8,11 +8,18 @@
 //   sessions.cpp        Sesame: encrypt to every device of an account, decrypt from any
 //   outbox.cpp          queueing, encrypting once, sending exactly once, device-set retries
 //   receiver.cpp        pushes: envelopes → messages, receipts, typing, transcripts; acks
+//   groups.cpp          group membership: admin-signed states, the Client's group methods
+//   group_send.cpp      sender keys and group messages in the outbox
+//   group_receive.cpp   sender-key envelopes, distributions, group texts
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "parley/client/client.h"
@@ -29,6 +36,7 @@ namespace parley::client {
 enum class EnvelopeType : std::uint8_t {
   kSignal = 2,      // a SignalMessage follows (crypto::MessageType::kSignal)
   kPreKey = 3,      // a PreKeySignalMessage follows
+  kSenderKey = 4,   // distribution id (16 bytes) || a SenderKeyMessage (group_send.cpp)
   kLinkProof = 32,  // a content::LinkProof follows, in the clear (it is MACed)
 };
 
@@ -120,6 +128,11 @@ struct Client::Impl {
   // ---- outbox.cpp ----
   Status queue_content(ByteView recipient, const content::Content& content);
   Result<Bytes> queue_text_to(const Contact& contact, const std::string& text);
+  // Writes an outgoing text into history (pending) and the conversation's activity; fills the
+  // content's client_message_id (when empty), sent_ms and expire_seconds. Caller's transaction.
+  Status record_outgoing_text(ByteView peer, content::Content& content);
+  // Queues a text to `recipient` and its transcript to our other devices. Caller's transaction.
+  Status queue_direct_text(ByteView recipient, const content::Content& content);
   Status queue_receipt(ByteView recipient, content::Receipt::Type type,
                        const std::vector<Bytes>& client_message_ids);
   Status flush_outbox();
@@ -132,6 +145,83 @@ struct Client::Impl {
   Status flush_acks();
   // Processes pushes until none arrives within `idle`; returns on error.
   Status drain_pushes(std::chrono::milliseconds idle);
+
+  // ---- groups: group_state.cpp, group_send.cpp, group_receive.cpp (docs/client.md "Groups") ----
+  // A group id (32 hex digits), a unique prefix of one, or a group name (unique among ours) →
+  // the 16-byte group id. kNotFound / kInvalidArgument (ambiguous).
+  Result<Bytes> resolve_group(const std::string& group);
+  // Queues `content` (a text, with or without an attachment) as one Sender Key message to every
+  // current member device of the group: sets content.group_id, fills client_message_id/sent_ms
+  // when empty, writes nothing into history (the caller does). kPermissionDenied when we are no
+  // longer a member. Call inside the caller's transaction to keep history and outbox together.
+  Status queue_group_content(ByteView group_id, const content::Content& content);
+
+  // groups.cpp: membership states.
+  Result<GroupRecord> load_group(ByteView group_id);
+  Result<content::GroupState> group_state_of(const GroupRecord& record);
+  // A member's name for people: the contact's username, else the author's hint, else an id prefix.
+  std::string group_member_name(const content::GroupState& state, ByteView account_id);
+  GroupView group_view(const GroupRecord& record, const content::GroupState& state);
+  // A group we are in and an admin of (kPermissionDenied otherwise).
+  Result<std::pair<GroupRecord, content::GroupState>> admin_group(const std::string& group);
+  Result<content::GroupMember> member_for_username(const std::string& username);
+  Result<Bytes> member_account(const content::GroupState& state, const std::string& username);
+  // Checks the signature (the author's pinned identity key) and the structure.
+  Result<content::GroupState> verify_group_state(const content::SignedGroupState& signed_state);
+  // A state from the network (or our other device): accepted, ignored or refused by the rules in
+  // groups.cpp; a concurrent change of ours that lost is made again on top of the winner.
+  Status apply_group_state(const content::SignedGroupState& signed_state);
+  // Saves `next` as the group's state: identities pinned, sending keys of removed members
+  // forgotten and ours replaced, a system note, a kGroupChanged event.
+  Status install_group_state(const std::optional<GroupRecord>& existing, Bytes previous_state,
+                             const content::GroupState& next, Bytes serialized,
+                             bool authored_by_us);
+  // Primary only: signs `next` as the version after `current`, installs it and queues it to
+  // every member of the old and the new state (and our other devices).
+  Status publish_group_state(const std::optional<GroupRecord>& current, content::GroupState next);
+
+  // group_send.cpp: our sending keys and group messages in the outbox.
+  Status send_group_entry(OutboxEntry& entry);
+  // A kSenderKey row in its turn: sent unless our key was replaced since (then dropped: an old
+  // key arriving after the new one must not displace it).
+  Status send_sender_key_entry(OutboxEntry& entry);
+  // After the server took a kSenderKey entry: its devices hold our current key.
+  Status note_sender_key_delivered(const OutboxEntry& entry, const content::Content& content);
+  // The next group message makes a new key (new distribution id) and sends it to the members.
+  Status forget_own_sender_key(ByteView group_id);
+  // Outbox rows sent ahead of their turn (distributions before a group message): flush skips them.
+  std::set<std::int64_t> outbox_sent_early;
+
+  // group_receive.cpp
+  Result<SecretBytes> decrypt_group(ByteView sender_account, std::uint32_t sender_device,
+                                    ByteView ciphertext);
+  Status apply_group_content(const wire::Envelope& envelope, const content::Content& content);
+
+  // ---- attachments: attachment_upload.cpp, attachment_download.cpp (docs/client.md
+  // "Attachments") ----
+  std::optional<std::filesystem::path> download_dir;  // set_download_dir(); else <home>/downloads
+  TransferProgressHandler on_progress;
+  // While listen() runs: transfers stop between chunks when it returns false (resumed later).
+  const std::function<bool()>* keep_going = nullptr;
+  bool transfers_stopped() const { return keep_going != nullptr && !(*keep_going)(); }
+  bool attachments_swept = false;  // leftover encrypted copies removed once per process
+  std::filesystem::path downloads_path() const;
+  // Encrypts `path` into <home>/attachments, writes the outgoing message into history and the
+  // upload into the store (one transaction), for a contact or (is_group) a group id.
+  Result<std::string> queue_attachment(ByteView peer, bool is_group,
+                                       const std::filesystem::path& path,
+                                       const std::string& caption);
+  // Uploads what is waiting, resuming each blob from what the server holds; a finished upload
+  // queues its message. Stops at the first network error.
+  Status run_uploads();
+  // Downloads, checks and saves received files; emits kFileReceived. Stops at the first network
+  // error; a file that is gone, changed or invalid is marked failed (kWarning), never retried.
+  Status run_downloads();
+  // For a text just stored by the receiver (inside its transaction): when it carries a file,
+  // records the download and puts the file's name and size on `event`.
+  Status record_received_attachment(const MessageRecord& message, const content::Text& text,
+                                    Event& event);
+  void report_progress(const TransferProgress& progress) const;
 };
 
 }  // namespace parley::client

@@ -3,7 +3,8 @@
 
 // The SQLCipher implementation of LocalStore. Split by feature: local_store.cpp (open, migrate,
 // transactions, account, meta), sqlite_protocol_stores.cpp (the five Signal stores) and
-// local_store_messages.cpp (contacts, conversations, messages, outbox).
+// local_store_messages.cpp (contacts, conversations, messages, outbox), local_store_groups.cpp
+// (group states and sender-key bookkeeping).
 
 #include <cstdint>
 #include <optional>
@@ -129,6 +130,34 @@ class SqliteLocalStore final : public LocalStore {
   Result<std::vector<OutboxEntry>> outbox() override;
   Status update_outbox(const OutboxEntry& entry) override;
   Status remove_outbox(std::int64_t id) override;
+
+  // Groups (local_store_groups.cpp).
+  Result<std::optional<GroupRecord>> group(ByteView group_id) override;
+  Result<std::vector<GroupRecord>> groups() override;
+  Status save_group(const GroupRecord& group) override;
+  Result<std::optional<OwnSenderKey>> own_sender_key(ByteView group_id) override;
+  Status save_own_sender_key(const OwnSenderKey& key) override;
+  Status delete_own_sender_key(ByteView group_id) override;
+  Result<std::vector<KeyRecipient>> key_recipients(ByteView group_id) override;
+  Status add_key_recipient(ByteView group_id, const KeyRecipient& recipient) override;
+  Status save_received_sender_key(const ReceivedSenderKey& key) override;
+  Result<std::optional<ReceivedSenderKey>> received_sender_key(ByteView sender_account,
+                                                               std::uint32_t sender_device,
+                                                               ByteView distribution_id) override;
+  Result<std::vector<ReceivedSenderKey>> received_sender_keys(ByteView group_id) override;
+  Status delete_received_sender_key(const ReceivedSenderKey& key) override;
+  Status delete_sender_key_record(const crypto::SenderKeyName& name) override;
+
+  // Attachments (local_store_attachments.cpp).
+  Status add_attachment(AttachmentRecord& record) override;
+  Result<std::optional<AttachmentRecord>> attachment(ByteView peer, MessageDirection direction,
+                                                     ByteView client_message_id) override;
+  Status update_attachment(const AttachmentRecord& record) override;
+  Result<std::vector<AttachmentRecord>> pending_downloads() override;
+  Status add_upload(AttachmentUpload& upload) override;
+  Result<std::vector<AttachmentUpload>> uploads() override;
+  Status update_upload(const AttachmentUpload& upload) override;
+  Status remove_upload(std::int64_t id) override;
 
  protected:
   Status begin_transaction() override;

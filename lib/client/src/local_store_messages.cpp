@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kMessageColumns =
     "id, peer, direction, sender_device, client_message_id, kind, body, sent_ms, received_ms, "
-    "status, expires_at_ms";
+    "status, expires_at_ms, sender";
 
 Status damaged(std::string_view what) {
   return Status::error(ErrorCode::kStorageCorrupt,
@@ -43,6 +43,7 @@ Result<MessageRecord> read_message(const sqlite::Statement& stmt) {
   }
   message.status = static_cast<MessageStatus>(status);
   message.expires_at_ms = stmt.int_column(10);
+  message.sender = stmt.blob_column(11);
   return message;
 }
 
@@ -79,10 +80,12 @@ Conversation read_conversation(const sqlite::Statement& stmt) {
   conversation.disappearing_seconds = stmt.int_column(1);
   conversation.last_activity_ms = stmt.int_column(2);
   conversation.unread = static_cast<std::uint32_t>(stmt.int_column(3));
+  conversation.is_group = stmt.int_column(4) != 0;
   return conversation;
 }
 
-constexpr const char* kConversationColumns = "peer, disappearing_seconds, last_activity_ms, unread";
+constexpr const char* kConversationColumns =
+    "peer, disappearing_seconds, last_activity_ms, unread, is_group";
 
 std::int64_t as_int(MessageDirection direction) {
   return static_cast<std::int64_t>(direction);
@@ -157,11 +160,12 @@ Result<std::optional<Conversation>> SqliteLocalStore::conversation(ByteView peer
 Status SqliteLocalStore::save_conversation(const Conversation& conversation) {
   PARLEY_ASSIGN_OR_RETURN(sqlite::Statement stmt,
                           db_.prepare(std::string("INSERT OR REPLACE INTO conversations (") +
-                                      kConversationColumns + ") VALUES (?1, ?2, ?3, ?4)"));
+                                      kConversationColumns + ") VALUES (?1, ?2, ?3, ?4, ?5)"));
   stmt.bind(1, conversation.peer)
       .bind(2, conversation.disappearing_seconds)
       .bind(3, conversation.last_activity_ms)
-      .bind(4, std::int64_t{conversation.unread});
+      .bind(4, std::int64_t{conversation.unread})
+      .bind(5, std::int64_t{conversation.is_group});
   return stmt.run();
 }
 
@@ -184,8 +188,8 @@ Result<bool> SqliteLocalStore::insert_message(MessageRecord& message) {
   PARLEY_ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
       db_.prepare("INSERT INTO messages (peer, direction, sender_device, client_message_id, kind, "
-                  "body, sent_ms, received_ms, status, expires_at_ms) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                  "body, sent_ms, received_ms, status, expires_at_ms, sender) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
   stmt.bind(1, message.peer)
       .bind(2, as_int(message.direction))
       .bind(3, std::int64_t{message.sender_device})
@@ -195,7 +199,8 @@ Result<bool> SqliteLocalStore::insert_message(MessageRecord& message) {
       .bind(7, message.sent_ms)
       .bind(8, message.received_ms)
       .bind(9, static_cast<std::int64_t>(message.status))
-      .bind(10, message.expires_at_ms);
+      .bind(10, message.expires_at_ms)
+      .bind(11, message.sender);
   Result<bool> row = stmt.step();
   // The UNIQUE (peer, direction, client_message_id) constraint is the duplicate check, so a
   // message delivered twice (a retry, another process) is stored once.
@@ -297,14 +302,15 @@ Status SqliteLocalStore::add_outbox(OutboxEntry& entry) {
   PARLEY_ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
       db_.prepare("INSERT INTO outbox (recipient, client_message_id, content, request, attempts, "
-                  "next_attempt_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+                  "next_attempt_ms, created_ms, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   stmt.bind(1, entry.recipient)
       .bind(2, entry.client_message_id)
       .bind(3, entry.content)
       .bind(4, entry.request)
       .bind(5, std::int64_t{entry.attempts})
       .bind(6, entry.next_attempt_ms)
-      .bind(7, entry.created_ms);
+      .bind(7, entry.created_ms)
+      .bind(8, static_cast<std::int64_t>(entry.kind));
   Status status = stmt.run();
   if (status.code() == ErrorCode::kAlreadyExists) {
     return Status::error(ErrorCode::kAlreadyExists, "this message is already in the outbox");
@@ -318,7 +324,7 @@ Result<std::vector<OutboxEntry>> SqliteLocalStore::outbox() {
   PARLEY_ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
       db_.prepare("SELECT id, recipient, client_message_id, content, request, attempts, "
-                  "next_attempt_ms, created_ms FROM outbox ORDER BY id"));
+                  "next_attempt_ms, created_ms, kind FROM outbox ORDER BY id"));
   std::vector<OutboxEntry> entries;
   for (;;) {
     PARLEY_ASSIGN_OR_RETURN(bool row, stmt.step());
@@ -332,6 +338,11 @@ Result<std::vector<OutboxEntry>> SqliteLocalStore::outbox() {
     entry.attempts = static_cast<std::uint32_t>(stmt.int_column(5));
     entry.next_attempt_ms = stmt.int_column(6);
     entry.created_ms = stmt.int_column(7);
+    std::int64_t kind = stmt.int_column(8);
+    if (kind < 0 || kind > static_cast<std::int64_t>(OutboxKind::kSenderKey)) {
+      return damaged("outbox kind");
+    }
+    entry.kind = static_cast<OutboxKind>(kind);
     entries.push_back(std::move(entry));
   }
   return entries;

@@ -118,9 +118,102 @@ ALTER TABLE messages ADD COLUMN expires_at_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_by_expiry ON messages (expires_at_ms) WHERE expires_at_ms > 0;
 )sql";
 
+// Version 3: groups (docs/client.md "Groups"). The admin-signed state we accepted per group (and
+// our own last change, re-applied if a concurrent one wins); our sending key per group and the
+// devices that hold it; the keys other devices sent us, by the distribution id their messages
+// name. Group conversations live in conversations/messages with the group id as the peer and
+// the author in messages.sender. Group messages wait in the outbox as kind 1 (kind 2: a pairwise
+// sender-key distribution).
+constexpr const char* kGroups = R"sql(
+CREATE TABLE chat_groups (
+  group_id BLOB PRIMARY KEY,
+  version INTEGER NOT NULL,
+  state BLOB NOT NULL,
+  previous_state BLOB NOT NULL,
+  name TEXT NOT NULL,
+  is_member INTEGER NOT NULL,
+  authored_parent BLOB NOT NULL,
+  authored BLOB NOT NULL,
+  updated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE group_own_keys (
+  group_id BLOB PRIMARY KEY,
+  distribution_id BLOB NOT NULL,
+  created_ms INTEGER NOT NULL,
+  messages INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE group_key_recipients (
+  group_id BLOB NOT NULL,
+  account_id BLOB NOT NULL,
+  device_id INTEGER NOT NULL,
+  device_key BLOB NOT NULL,
+  PRIMARY KEY (group_id, account_id, device_id)
+) WITHOUT ROWID;
+
+CREATE TABLE group_received_keys (
+  sender_account BLOB NOT NULL,
+  sender_device INTEGER NOT NULL,
+  distribution_id BLOB NOT NULL,
+  group_id BLOB NOT NULL,
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY (sender_account, sender_device, distribution_id)
+) WITHOUT ROWID;
+CREATE INDEX group_received_keys_by_group ON group_received_keys (group_id);
+
+ALTER TABLE messages ADD COLUMN sender BLOB NOT NULL DEFAULT x'';
+ALTER TABLE conversations ADD COLUMN is_group INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// Version 4: attachments. A file attached to a message, sent or received, keyed like the
+// message; its pointer (the AttachmentPointer with the file's key) is encrypted at rest like
+// everything here. Uploads waiting to finish keep the server's id as soon as it exists, so a
+// restart resumes the same blob instead of starting over.
+constexpr const char* kAttachments = R"sql(
+CREATE TABLE attachments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  peer BLOB NOT NULL,
+  direction INTEGER NOT NULL,
+  client_message_id BLOB NOT NULL,
+  pointer BLOB NOT NULL,
+  file_name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  local_path TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  download INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  UNIQUE (peer, direction, client_message_id)
+);
+CREATE INDEX attachments_to_download ON attachments (id) WHERE download = 1 AND state = 0;
+
+CREATE TABLE attachment_uploads (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  peer BLOB NOT NULL,
+  is_group INTEGER NOT NULL,
+  client_message_id BLOB NOT NULL UNIQUE,
+  content BLOB NOT NULL,
+  ciphertext_file TEXT NOT NULL,
+  ciphertext_size INTEGER NOT NULL,
+  attachment_id BLOB NOT NULL,
+  max_chunk_bytes INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kInitialSchema},
     {2, kDisappearingMessages},
+    {3, kGroups},
+    {4, kAttachments},
 };
 
 static_assert(std::size(kMigrations) == LocalStore::kSchemaVersion,

@@ -48,26 +48,25 @@ Status Client::Impl::queue_content(ByteView recipient, const content::Content& c
   return store->add_outbox(entry);
 }
 
-Result<Bytes> Client::Impl::queue_text_to(const Contact& contact, const std::string& text) {
+Status Client::Impl::record_outgoing_text(ByteView peer, content::Content& content) {
   std::int64_t now = now_ms();
-  PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());
-  PARLEY_ASSIGN_OR_RETURN(auto existing, store->conversation(contact.account_id));
-  Conversation conversation = existing.value_or(Conversation{contact.account_id, 0, 0, 0});
-  Bytes id = crypto::random_bytes(kClientMessageIdSize);
-
-  content::Content content;
-  content.set_client_message_id(id.data(), id.size());
+  PARLEY_ASSIGN_OR_RETURN(auto existing, store->conversation(peer));
+  Conversation conversation =
+      existing.value_or(Conversation{Bytes(peer.begin(), peer.end()), 0, 0, 0});
+  if (content.client_message_id().empty()) {
+    Bytes id = crypto::random_bytes(kClientMessageIdSize);
+    content.set_client_message_id(id.data(), id.size());
+  }
   content.set_sent_ms(now);
-  content.mutable_text()->set_body(text);
   content.mutable_text()->set_expire_seconds(conversation.disappearing_seconds);
 
   MessageRecord message;
-  message.peer = contact.account_id;
+  message.peer = Bytes(peer.begin(), peer.end());
   message.direction = MessageDirection::kOutgoing;
   message.sender_device = account->device_id;
-  message.client_message_id = id;
+  message.client_message_id = to_bytes(content.client_message_id());
   message.kind = MessageKind::kText;
-  message.body = text;
+  message.body = content.text().body();
   message.sent_ms = now;
   message.status = MessageStatus::kPending;
   if (conversation.disappearing_seconds > 0) {
@@ -76,18 +75,28 @@ Result<Bytes> Client::Impl::queue_text_to(const Contact& contact, const std::str
   PARLEY_ASSIGN_OR_RETURN(bool inserted, store->insert_message(message));
   (void)inserted;  // a fresh random id cannot collide
   conversation.last_activity_ms = now;
-  PARLEY_RETURN_IF_ERROR(store->save_conversation(conversation));
-  PARLEY_RETURN_IF_ERROR(queue_content(contact.account_id, content));
+  return store->save_conversation(conversation);
+}
 
+Status Client::Impl::queue_direct_text(ByteView recipient, const content::Content& content) {
+  PARLEY_RETURN_IF_ERROR(queue_content(recipient, content));
   content::Content transcript;
-  transcript.set_client_message_id(id.data(), id.size());
-  transcript.set_sent_ms(now);
+  transcript.set_client_message_id(content.client_message_id());
+  transcript.set_sent_ms(content.sent_ms());
   auto* sent = transcript.mutable_sent();
-  sent->set_recipient_account_id(contact.account_id.data(), contact.account_id.size());
+  sent->set_recipient_account_id(recipient.data(), recipient.size());
   *sent->mutable_text() = content.text();
-  PARLEY_RETURN_IF_ERROR(queue_content(account->account_id, transcript));
+  return queue_content(account->account_id, transcript);
+}
+
+Result<Bytes> Client::Impl::queue_text_to(const Contact& contact, const std::string& text) {
+  PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());
+  content::Content content;
+  content.mutable_text()->set_body(text);
+  PARLEY_RETURN_IF_ERROR(record_outgoing_text(contact.account_id, content));
+  PARLEY_RETURN_IF_ERROR(queue_direct_text(contact.account_id, content));
   PARLEY_RETURN_IF_ERROR(tx.commit());
-  return id;
+  return to_bytes(content.client_message_id());
 }
 
 Status Client::Impl::queue_receipt(ByteView recipient, content::Receipt::Type type,
@@ -151,6 +160,7 @@ Status Client::Impl::send_entry(OutboxEntry& entry) {
     content.ParseFromArray(entry.content.data(), static_cast<int>(entry.content.size()));
     PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());
     PARLEY_RETURN_IF_ERROR(store->remove_outbox(entry.id));
+    PARLEY_RETURN_IF_ERROR(note_sender_key_delivered(entry, content));  // groups
     bool text_to_peer = !own && content.has_text();
     if (text_to_peer) {
       auto advanced = store->advance_status(entry.recipient, MessageDirection::kOutgoing,
@@ -179,10 +189,14 @@ Status Client::Impl::send_entry(OutboxEntry& entry) {
 }
 
 Status Client::Impl::flush_outbox() {
+  outbox_sent_early.clear();
   PARLEY_ASSIGN_OR_RETURN(auto entries, store->outbox());
   for (auto& entry : entries) {
+    if (outbox_sent_early.contains(entry.id)) continue;     // a group key sent before its message
     if (entry.next_attempt_ms > now_ms()) return Status();  // later entries wait: keep order
-    Status sent = send_entry(entry);
+    Status sent = entry.kind == OutboxKind::kGroup       ? send_group_entry(entry)
+                  : entry.kind == OutboxKind::kSenderKey ? send_sender_key_entry(entry)
+                                                         : send_entry(entry);
     if (sent.ok()) continue;
     if (is_network_error(sent.code())) return sent;
     content::Content content;
@@ -193,6 +207,10 @@ Status Client::Impl::flush_outbox() {
     warning.peer_username = display_name(entry.recipient);
     warning.code = sent.code();
     warning.client_message_id_hex = hex_id(as_bytes(content.client_message_id()));
+    if (entry.kind == OutboxKind::kGroup) {
+      warning.peer_account_hex.clear(), warning.peer_username.clear();
+      warning.group_id_hex = hex_id(entry.recipient);
+    }
     if (is_permanent(sent.code())) {
       // Give up on this one message, keep the rest moving.
       PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());

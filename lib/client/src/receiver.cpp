@@ -26,6 +26,14 @@ std::string describe_timer(std::int64_t seconds) {
   return std::to_string(seconds) + "s";
 }
 
+Event warning_event(std::string text, ErrorCode code) {
+  Event event;
+  event.kind = Event::Kind::kWarning;
+  event.body = std::move(text);
+  event.code = code;
+  return event;
+}
+
 }  // namespace
 
 Status Client::Impl::handle_push(const wire::Push& push) {
@@ -38,16 +46,7 @@ Status Client::Impl::handle_push(const wire::Push& push) {
     case wire::Push::kPrekeysLow: {
       Status topped = upload_prekeys(false, options.prekey_batch);
       if (!topped.ok() && !is_storage_error(topped.code())) {
-        emit(Event{Event::Kind::kWarning,
-                   {},
-                   {},
-                   false,
-                   0,
-                   {},
-                   "could not top up prekeys: " + topped.message(),
-                   0,
-                   0,
-                   topped.code()});
+        emit(warning_event("could not top up prekeys: " + topped.message(), topped.code()));
         return Status();
       }
       return topped;
@@ -55,16 +54,8 @@ Status Client::Impl::handle_push(const wire::Push& push) {
     case wire::Push::kDeviceListChanged: {
       Status changed = handle_device_list_changed();
       if (!changed.ok()) {
-        emit(Event{Event::Kind::kWarning,
-                   {},
-                   {},
-                   false,
-                   0,
-                   {},
-                   "could not update the device list: " + changed.message(),
-                   0,
-                   0,
-                   changed.code()});
+        emit(warning_event("could not update the device list: " + changed.message(),
+                           changed.code()));
       }
       return Status();
     }
@@ -104,7 +95,11 @@ Status Client::Impl::handle_envelope(const wire::Envelope& envelope) {
     return Status();
   }
 
-  Status prepared = prepare_decrypt(sender, envelope.sender_device_id(), ciphertext);
+  // Group messages are Sender Key envelopes: no pairwise session to prepare (group_receive.cpp).
+  bool group_message =
+      !ciphertext.empty() && ciphertext[0] == static_cast<std::uint8_t>(EnvelopeType::kSenderKey);
+  Status prepared =
+      group_message ? Status() : prepare_decrypt(sender, envelope.sender_device_id(), ciphertext);
   if (!prepared.ok() && (is_storage_error(prepared.code()) || is_network_error(prepared.code()))) {
     return prepared;  // not applied, not acked: it comes again
   }
@@ -112,7 +107,8 @@ Status Client::Impl::handle_envelope(const wire::Envelope& envelope) {
   if (!prepared.ok()) {
     warn(prepared, "a message was dropped");
   } else {
-    auto plaintext = decrypt(sender, envelope.sender_device_id(), ciphertext);
+    auto plaintext = group_message ? decrypt_group(sender, envelope.sender_device_id(), ciphertext)
+                                   : decrypt(sender, envelope.sender_device_id(), ciphertext);
     if (!plaintext.ok()) {
       if (is_storage_error(plaintext.status().code())) return plaintext.status();
       warn(plaintext.status(), "a message could not be decrypted");
@@ -150,6 +146,11 @@ Status Client::Impl::apply_content(const wire::Envelope& envelope,
     // The name is only the sender's claim: believe it when the server maps it to this account.
     auto claimed = contact_for_username(content.sender_username(), true);
     if (claimed.ok() && same_bytes(claimed->account_id, sender)) contact = std::move(*claimed);
+  }
+  if (!content.group_id().empty() || content.has_group_update() || content.has_sender_key() ||
+      (!envelope.ciphertext().empty() && static_cast<std::uint8_t>(envelope.ciphertext()[0]) ==
+                                             static_cast<std::uint8_t>(EnvelopeType::kSenderKey))) {
+    return apply_group_content(envelope, content);  // groups: group_receive.cpp
   }
   Event event;
   event.peer_account_hex = hex_id(sender);
@@ -211,6 +212,7 @@ Status Client::Impl::apply_content(const wire::Envelope& envelope,
     arrived.body = text.body();
     if (outgoing)
       arrived.peer_username = display_name(peer), arrived.peer_account_hex = hex_id(peer);
+    PARLEY_RETURN_IF_ERROR(record_received_attachment(message, text, arrived));  // attachments
     emit(arrived);
     if (!outgoing) {
       return queue_receipt(peer, content::Receipt::DELIVERED,
@@ -270,6 +272,9 @@ Status Client::Impl::apply_content(const wire::Envelope& envelope,
     case content::Content::kTimer:
       if (own) return Status();
       return set_timer(sender, content.timer().seconds(), false);
+    case content::Content::kGroupUpdate:
+    case content::Content::kSenderKey:
+      return apply_group_content(envelope, content);  // (dispatched above already)
     case content::Content::BODY_NOT_SET:
       break;
   }

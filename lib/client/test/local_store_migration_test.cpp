@@ -99,7 +99,7 @@ TEST_F(MigrationTest, Version1MigratesToCurrent) {
   Result<std::unique_ptr<LocalStore>> current = open();
   ASSERT_TRUE(current.ok()) << current.status().to_string();
   LocalStore& store = **current;
-  EXPECT_EQ(store.schema_version().value_or(-1), 2);
+  EXPECT_EQ(store.schema_version().value_or(-1), LocalStore::kSchemaVersion);
   // Old rows are intact, with the new columns at their defaults.
   std::optional<Contact> contact = store.contact(bob.account_id).value();
   ASSERT_TRUE(contact.has_value());
@@ -111,12 +111,14 @@ TEST_F(MigrationTest, Version1MigratesToCurrent) {
   EXPECT_EQ(conversation->last_activity_ms, 500);
   EXPECT_EQ(conversation->unread, 1u);
   EXPECT_EQ(conversation->disappearing_seconds, 0);
+  EXPECT_FALSE(conversation->is_group);  // version 3
   std::vector<MessageRecord> history = store.history(Bytes(16, 2), 10).value();
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].body, "written by version 1");
   EXPECT_EQ(history[0].received_ms, 450);
   EXPECT_EQ(history[0].status, MessageStatus::kSent);
   EXPECT_EQ(history[0].expires_at_ms, 0);
+  EXPECT_TRUE(history[0].sender.empty());  // version 3: only group messages name their author
 
   // The new columns work.
   conversation->disappearing_seconds = 30;
@@ -130,7 +132,7 @@ TEST_F(MigrationTest, Version1MigratesToCurrent) {
   current->reset();
   Result<std::unique_ptr<LocalStore>> again = open();
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version().value_or(-1), 2);
+  EXPECT_EQ((*again)->schema_version().value_or(-1), LocalStore::kSchemaVersion);
   EXPECT_TRUE((*again)->contact(bob.account_id).value().has_value());
 }
 

@@ -85,6 +85,48 @@ struct SafetyNumber {
   bool verified = false;
 };
 
+// ---- Groups (docs/client.md "Groups") ----
+
+struct GroupMemberView {
+  std::string account_id_hex;
+  std::string username;
+  bool admin = false;
+};
+
+struct GroupView {
+  std::string group_id_hex;  // 32 hex digits; commands accept it, a unique prefix, or the name
+  std::string name;
+  std::uint64_t version = 0;
+  std::vector<GroupMemberView> members;  // ascending account id
+  bool is_member = false;                // false after we left or were removed
+  bool is_admin = false;
+  std::uint32_t unread = 0;
+  std::int64_t last_activity_ms = 0;
+};
+
+// ---- Attachments (docs/client.md "Attachments") ----
+
+// Progress of one file transfer; called at least every few chunks and once at the end.
+struct TransferProgress {
+  std::string client_message_id_hex;  // the message the file belongs to
+  std::string file_name;
+  bool upload = true;
+  std::uint64_t done_bytes = 0;  // ciphertext bytes acknowledged so far
+  std::uint64_t total_bytes = 0;
+};
+using TransferProgressHandler = std::function<void(const TransferProgress&)>;
+
+// A file attached to a message, as the local store knows it.
+struct AttachmentView {
+  std::string client_message_id_hex;
+  std::string file_name;
+  std::string content_type;
+  std::uint64_t size = 0;  // plaintext bytes
+  std::string local_path;  // where the plaintext is (sent: the source; received: once downloaded)
+  enum class State { kPending, kDone, kFailed } state = State::kPending;
+  std::string error;  // kFailed: why, in words
+};
+
 // A link code as the primary shows it: the server's code, then a secret the server never sees.
 struct LinkCode {
   std::string text;  // "<server code>-<secret>", typed or scanned on the new device
@@ -146,6 +188,44 @@ class Client {
   // until `keep_going` returns false (checked at least every `tick`) or the connection fails
   // (then returns the error; callers reconnect with backoff).
   Status listen(const std::function<bool()>& keep_going, std::chrono::milliseconds tick = 200ms);
+  // Encrypts a file for `username` (a fresh key per file, authenticated chunks), keeps the
+  // encrypted copy in the home until it is uploaded, and queues the message that carries its key;
+  // flush()/sync()/listen() upload it in small chunks, resuming after any disconnect or restart.
+  // `caption` may be empty. Returns the client message id (hex). Over the size limit: kTooLarge.
+  Result<std::string> queue_file(const std::string& username, const std::filesystem::path& path,
+                                 const std::string& caption = "");
+  // Where received files go (created if missing; default: <home>/downloads). Received files are
+  // downloaded by sync()/listen() and reported with a kFileReceived event.
+  void set_download_dir(const std::filesystem::path& dir);
+  // Upload and download progress, on the calling thread.
+  void set_transfer_progress_handler(TransferProgressHandler handler);
+  // The file attached to a message of a conversation (a username or a group), if any.
+  Result<std::optional<AttachmentView>> attachment(const std::string& conversation,
+                                                   const std::string& client_message_id_hex);
+
+  // Groups: membership lives with the members as admin-signed states; messages are Sender Key
+  // ciphertexts the server fans out. `group` is a group id (hex), a unique id prefix, or a name.
+  // Changing a group (create, add, remove, leave, admin, rename) needs the primary device, which
+  // holds the identity key that signs the state; every device sends and receives group messages.
+  // Changes are queued like messages and go out with the next flush()/sync()/listen().
+  Result<GroupView> create_group(const std::string& name,
+                                 const std::vector<std::string>& usernames);
+  Status add_group_members(const std::string& group, const std::vector<std::string>& usernames);
+  Status remove_group_member(const std::string& group, const std::string& username);
+  Status leave_group(const std::string& group);
+  // Admins only: makes a member an admin (or no longer one; a group keeps at least one admin).
+  Status set_group_admin(const std::string& group, const std::string& username, bool admin);
+  // Admins only: a new name (1 to 128 bytes).
+  Status rename_group(const std::string& group, const std::string& name);
+  Result<GroupView> group_info(const std::string& group);
+  Result<std::vector<GroupView>> groups();
+  Result<std::string> queue_group_text(const std::string& group, const std::string& text);
+  Result<std::string> queue_group_file(const std::string& group, const std::filesystem::path& path,
+                                       const std::string& caption = "");
+  // The newest `limit` messages and notes of a group, oldest first; marks the group read (groups
+  // send no read receipts).
+  Result<std::vector<MessageRecord>> group_history(const std::string& group, std::size_t limit);
+
   // Marks a conversation read and queues read receipts for it.
   Status mark_read(const std::string& username);
   // Queues a typing indicator (not stored in history).

@@ -24,6 +24,8 @@ struct Event {
     kIdentityChanged,  // a contact's identity key changed: verify again
     kDeviceLinked,     // a device joined our account
     kWarning,          // something failed for one message; the rest goes on (code + text)
+    kGroupChanged,     // a group was created, renamed, or its members changed (body: what)
+    kFileReceived,     // a received file was downloaded and verified (body: its local path)
   };
   Kind kind = Kind::kMessage;
   std::string peer_username;  // may be empty when unknown
@@ -35,6 +37,12 @@ struct Event {
   std::int64_t sent_ms = 0;
   std::int64_t value = 0;           // kTimerChanged seconds; kTyping 1/0
   ErrorCode code = ErrorCode::kOk;  // kWarning
+  // Set when the event belongs to a group conversation.
+  std::string group_id_hex;
+  std::string group_name;
+  // kMessage with a file: its name and plaintext size (downloaded later: kFileReceived).
+  std::string file_name;
+  std::uint64_t file_size = 0;
 };
 
 using EventHandler = std::function<void(const Event&)>;

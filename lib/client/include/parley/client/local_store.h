@@ -66,10 +66,11 @@ struct Contact {
 };
 
 struct Conversation {
-  Bytes peer;                             // the other account's id (16 bytes)
+  Bytes peer;  // the other account's id, or the group id when is_group (16 bytes either way)
   std::int64_t disappearing_seconds = 0;  // 0: messages stay
   std::int64_t last_activity_ms = 0;
   std::uint32_t unread = 0;
+  bool is_group = false;
 };
 
 enum class MessageDirection : std::uint8_t { kIncoming = 0, kOutgoing = 1 };
@@ -95,6 +96,17 @@ struct MessageRecord {
   std::int64_t received_ms = 0;  // ours (incoming) / the server's ack (outgoing), 0 if not yet
   MessageStatus status = MessageStatus::kPending;
   std::int64_t expires_at_ms = 0;  // 0: never
+  // Group conversations (peer = the group id): the account that wrote the message (ours for
+  // outgoing). Empty in direct conversations, where the peer is the author.
+  Bytes sender;
+};
+
+// What an outbox row holds (column outbox.kind).
+enum class OutboxKind : std::uint8_t {
+  kDirect = 0,     // pairwise: a SendMessageRequest to every device of `recipient` (an account)
+  kGroup = 1,      // a group message: `recipient` is the group id, `request` a serialized
+                   // SendGroupMessageRequest (one Sender Key ciphertext for every member device)
+  kSenderKey = 2,  // pairwise like kDirect, carrying our SenderKeyDistribution for a group
 };
 
 // A message waiting to be stored by the server for one recipient account. `content` is the
@@ -110,11 +122,100 @@ struct OutboxEntry {
   std::uint32_t attempts = 0;
   std::int64_t next_attempt_ms = 0;
   std::int64_t created_ms = 0;
+  OutboxKind kind = OutboxKind::kDirect;
+};
+
+// ---- Groups (docs/client.md "Groups"; stored by local_store_groups.cpp) ----
+
+// A group as this device knows it: the last admin-signed state it accepted.
+struct GroupRecord {
+  Bytes group_id;  // 16 bytes
+  std::uint64_t version = 0;
+  Bytes state;           // the accepted content::SignedGroupState, serialized
+  Bytes previous_state;  // the SignedGroupState it replaced (empty for the first); a concurrent
+                         // state of the same version is judged against it
+  std::string name;      // from the state, for lookups by name
+  bool is_member = false;
+  // Our last own change, kept so that it can be re-applied when a concurrent change of the same
+  // version wins: the GroupState it was made on and the GroupState we signed (both serialized;
+  // empty when none).
+  Bytes authored_parent;
+  Bytes authored;
+  std::int64_t updated_ms = 0;
+};
+
+// Our own sending key for a group: the Signal sender-key record is stored under
+// (hex(distribution_id), our address); a rotation makes a new distribution id.
+struct OwnSenderKey {
+  Bytes group_id;
+  Bytes distribution_id;  // 16 random bytes
+  std::int64_t created_ms = 0;
+  std::uint32_t messages = 0;  // group messages encrypted with it
+};
+
+// A device that holds our current key for a group (its SenderKeyDistribution was acknowledged),
+// with the device key it had then: the same id with another key is another device.
+struct KeyRecipient {
+  Bytes account_id;
+  std::uint32_t device_id = 0;
+  Bytes device_key;  // 33 bytes
+};
+
+// Another device's sending key for a group: the Signal record is stored under
+// (hex(distribution_id), (hex(sender_account), sender_device)).
+struct ReceivedSenderKey {
+  Bytes sender_account;
+  std::uint32_t sender_device = 0;
+  Bytes distribution_id;
+  Bytes group_id;
+  std::int64_t received_ms = 0;
+};
+
+// ---- Attachments (docs/client.md "Attachments"; stored by local_store_attachments.cpp) ----
+
+enum class AttachmentState : std::uint8_t { kPending = 0, kDone = 1, kFailed = 2 };
+
+// A file attached to a message (sent or received), keyed like the message: (peer, direction,
+// client_message_id). `pointer` is the serialized content::AttachmentPointer with the file's key.
+struct AttachmentRecord {
+  std::int64_t id = 0;  // local row id, set by add_attachment; downloads run in id order
+  Bytes peer;           // the conversation: the other account, or the group id
+  MessageDirection direction = MessageDirection::kIncoming;
+  Bytes client_message_id;
+  SecretBytes pointer;
+  std::string file_name;  // already sanitized for received files
+  std::string content_type;
+  std::uint64_t size = 0;  // plaintext bytes
+  std::string local_path;  // sent: the source as given; received: where it was saved
+  AttachmentState state = AttachmentState::kPending;
+  std::string error;      // kFailed: why, in words
+  bool download = false;  // to be fetched (received, or sent from our other device)
+  std::uint32_t attempts = 0;
+  std::int64_t next_attempt_ms = 0;
+  std::int64_t created_ms = 0;
+};
+
+// An encrypted file waiting to be uploaded; once complete, `content` (a Text whose attachment
+// pointer still lacks the server's id) is queued to `peer`.
+struct AttachmentUpload {
+  std::int64_t id = 0;  // local row id, set by add_upload; uploads run in id order
+  Bytes peer;           // recipient account, or the group id when is_group
+  bool is_group = false;
+  Bytes client_message_id;
+  SecretBytes content;  // serialized content::Content
+  std::string ciphertext_file;
+  std::uint64_t ciphertext_size = 0;
+  Bytes attachment_id;  // the server's id, empty until created (saved before the first chunk)
+  std::uint32_t max_chunk_bytes = 0;
+  std::int64_t expires_ms = 0;
+  std::uint32_t attempts = 0;
+  std::int64_t next_attempt_ms = 0;
+  std::int64_t created_ms = 0;
 };
 
 class LocalStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens or creates `file`, checks the key (kWrongDatabaseKey), checks that SQLCipher is in
   // use, and migrates to `target_version` (tests use older versions to build old databases).
@@ -204,6 +305,41 @@ class LocalStore {
   virtual Result<std::vector<OutboxEntry>> outbox() = 0;       // id order
   virtual Status update_outbox(const OutboxEntry& entry) = 0;  // request, attempts, next attempt
   virtual Status remove_outbox(std::int64_t id) = 0;
+
+  // ---- Groups (local_store_groups.cpp) ----
+  virtual Result<std::optional<GroupRecord>> group(ByteView group_id) = 0;
+  virtual Result<std::vector<GroupRecord>> groups() = 0;    // by name, then id
+  virtual Status save_group(const GroupRecord& group) = 0;  // insert or replace
+  virtual Result<std::optional<OwnSenderKey>> own_sender_key(ByteView group_id) = 0;
+  // Insert or replace. A new distribution id forgets who had the old key (key recipients).
+  virtual Status save_own_sender_key(const OwnSenderKey& key) = 0;
+  // Forgets our key and its recipients (the next group message makes a new one).
+  virtual Status delete_own_sender_key(ByteView group_id) = 0;
+  virtual Result<std::vector<KeyRecipient>> key_recipients(ByteView group_id) = 0;  // by account
+  virtual Status add_key_recipient(ByteView group_id, const KeyRecipient& recipient) = 0;
+  virtual Status save_received_sender_key(const ReceivedSenderKey& key) = 0;  // insert or replace
+  virtual Result<std::optional<ReceivedSenderKey>> received_sender_key(
+      ByteView sender_account, std::uint32_t sender_device, ByteView distribution_id) = 0;
+  virtual Result<std::vector<ReceivedSenderKey>> received_sender_keys(ByteView group_id) = 0;
+  // Deletes the mapping and the Signal sender-key record it names.
+  virtual Status delete_received_sender_key(const ReceivedSenderKey& key) = 0;
+  // Deletes a Signal sender-key record (e.g. our own after a rotation).
+  virtual Status delete_sender_key_record(const crypto::SenderKeyName& name) = 0;
+
+  // ---- Attachments (local_store_attachments.cpp) ----
+  // add_attachment() sets record.id; kAlreadyExists when the message already has one.
+  virtual Status add_attachment(AttachmentRecord& record) = 0;
+  virtual Result<std::optional<AttachmentRecord>> attachment(ByteView peer,
+                                                             MessageDirection direction,
+                                                             ByteView client_message_id) = 0;
+  // Updates local_path, state, error, attempts and next_attempt_ms of the row `record.id`.
+  virtual Status update_attachment(const AttachmentRecord& record) = 0;
+  virtual Result<std::vector<AttachmentRecord>> pending_downloads() = 0;  // id order
+  virtual Status add_upload(AttachmentUpload& upload) = 0;                // sets upload.id
+  virtual Result<std::vector<AttachmentUpload>> uploads() = 0;            // id order
+  // Updates content, attachment_id, max_chunk_bytes, expires_ms, attempts, next_attempt_ms.
+  virtual Status update_upload(const AttachmentUpload& upload) = 0;
+  virtual Status remove_upload(std::int64_t id) = 0;
 
  protected:
   LocalStore() = default;
