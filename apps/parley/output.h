@@ -26,7 +26,7 @@ struct MessageView {
   std::int64_t sent_ms = 0;
   std::int64_t received_ms = 0;
   std::int64_t expires_at_ms = 0;
-  std::string status;  // "pending", "sent", "delivered", "read", "failed"
+  std::string status;    // "pending", "sent", "delivered", "read", "failed"
   std::string group_id;  // hex, in a group conversation
   // A file sent with the message.
   bool has_file = false;
