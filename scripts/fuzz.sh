@@ -20,10 +20,17 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Crypto decoders (fuzz/), then the client->server frame decoder and the whole server core's
-# dispatch against an in-memory store (lib/proto/fuzz, lib/server/fuzz).
+# dispatch against an in-memory store (lib/proto/fuzz, lib/server/fuzz), then parleyd's flags +
+# TOML config parsing (apps/parleyd/fuzz).
+# Seeds (fuzz/corpus/<target>/): crypto targets from parley_fuzz_seeds (fuzz/make_seeds.cpp);
+# request (one valid Frame per request kind, plus refused ones) and core (multi-frame sequences in
+# core_fuzzer.cpp's `[connection][length][frame]` format) from parley_fuzz_wire_seeds
+# (fuzz/make_wire_seeds.cpp, deterministic: `build/fuzz/fuzz/parley_fuzz_wire_seeds fuzz/corpus`);
+# config: hand-written (flags, one per line, then NUL, then TOML).
 targets=(signal_message prekey_signal_message sender_key_message sender_key_distribution
-  public_key record request core)
-declare -A binary=([request]=lib/proto/parley_fuzz_request [core]=lib/server/parley_fuzz_core)
+  public_key record request core config)
+declare -A binary=([request]=lib/proto/parley_fuzz_request [core]=lib/server/parley_fuzz_core
+  [config]=apps/parleyd/parley_fuzz_config)
 
 cmake --preset fuzz -B "$build" >/dev/null
 cmake --build "$build" --target "${targets[@]/#/parley_fuzz_}"
@@ -32,9 +39,12 @@ failed=()
 for t in "${targets[@]}"; do
   work="$build/corpus/$t"       # grows as the fuzzer finds new coverage; seeds stay untouched
   artifacts="$build/artifacts/$t/"
-  seeds="fuzz/corpus/$t"         # request and core have no committed seeds yet: they start empty
+  seeds="fuzz/corpus/$t"         # every target has committed seeds (see above)
   mkdir -p "$work" "$artifacts"
-  [[ -d $seeds ]] || seeds=""
+  if [[ ! -d $seeds ]]; then
+    echo "fuzz.sh: no seed corpus $seeds" >&2
+    exit 1
+  fi
   echo "fuzz.sh: $t for ${seconds}s"
   parallel=()
   if [[ $jobs -gt 1 ]]; then parallel=(-fork="$jobs"); fi

@@ -3,6 +3,9 @@
 
 #include <charconv>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 #include <toml.hpp>
 
@@ -57,7 +60,8 @@ void add_serve_options(CLI::App& c, ServeSettings& s) {
                "on SIGTERM/SIGINT: time clients get to take their last frames and close")
       ->capture_default_str();
   c.add_option("--pow-difficulty", s.pow_difficulty,
-               "sign-up proof of work in leading zero bits; 0 disables it (tests only)")
+               "sign-up proof of work in leading zero bits; 0 disables it (tests only); change "
+               "it while running with PUT /admin/pow-difficulty on the admin address")
       ->capture_default_str()
       ->check(CLI::Range(0, 32));
   c.add_option("--workers", s.workers,
@@ -92,6 +96,35 @@ void add_serve_options(CLI::App& c, ServeSettings& s) {
                "unfinished attachment uploads one account may have at once; 0 = no limit")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
+  // Abuse limits: token buckets, so each also allows a burst of its whole count at once.
+  const auto limit = [&c](const std::string& flag, auto& value, const std::string& help) {
+    c.add_option(flag, value, help + "; 0 = no limit")->capture_default_str();
+  };
+  limit("--connections-per-ip-per-minute", s.connections_per_ip_per_minute,
+        "new client connections per IP address (IPv6: per /64) per minute; beyond, a connection "
+        "is closed at once with WebSocket code 1013 \"rate_limited\"");
+  limit("--max-connections-per-ip", s.max_connections_per_ip,
+        "client connections open at once per IP address (IPv6: per /64)");
+  limit("--signups-per-ip-per-hour", s.signups_per_ip_per_hour,
+        "sign-ups (registration challenges) per IP address (IPv6: per /64) per hour");
+  limit("--prekey-fetches-per-account-per-minute", s.prekey_fetches_per_account_per_minute,
+        "prekey bundle fetches per requesting account per minute");
+  limit("--prekey-fetches-per-pair-per-hour", s.prekey_fetches_per_pair_per_hour,
+        "fetches of one account's prekey bundles by one account per hour");
+  limit("--prekey-fetches-per-target-per-hour", s.prekey_fetches_per_target_per_hour,
+        "fetches of one account's prekey bundles by everyone together per hour (each takes "
+        "one-time prekeys: this bounds how fast they can be drained)");
+  limit("--sends-per-account-per-minute", s.sends_per_account_per_minute,
+        "message sends (one-to-one or group) per account per minute");
+  limit("--attachments-per-account-per-hour", s.attachments_per_account_per_hour,
+        "attachments created per account per hour");
+  limit("--attachment-mb-per-account-per-hour", s.attachment_mb_per_account_per_hour,
+        "declared attachment sizes per account per hour, in MiB");
+  c.add_option("--limiter-max-keys", s.limiter_max_keys,
+               "addresses or accounts each abuse limit tracks at most; the least recently seen "
+               "are forgotten beyond (bounds memory under address spraying)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
   c.add_option("--cert-key-type", s.cert_key_type,
                "key type of a generated certificate: p256 or ed25519")
       ->capture_default_str()
@@ -118,20 +151,68 @@ Result<std::string> as_text(const toml::value& value, const std::string& key) {
                        "config key '" + key + "' must be a string or an integer");
 }
 
+// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). TOML files must be
+// UTF-8, and toml11 3.7.1 (Debian 12) reads past its buffer on invalid UTF-8 inside a literal
+// string (upstream issue #199, fixed after 3.7.1), so such text never reaches it.
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    std::uint32_t code = 0;
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    } else if ((byte & 0xE0) == 0xC0) {
+      length = 2;
+      code = byte & 0x1F;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3;
+      code = byte & 0x0F;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4;
+      code = byte & 0x07;
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace
 
 Status apply_config_file(CLI::App& command, ServeSettings& settings) {
   if (settings.config_file.empty()) return {};
+  std::ifstream in(settings.config_file, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad() || std::filesystem::is_directory(settings.config_file)) {
+    return Status::error(ErrorCode::kNotFound, "cannot read config file " + settings.config_file);
+  }
+  return apply_config_text(command, text.str(), settings.config_file);
+}
+
+Status apply_config_text(CLI::App& command, const std::string& text, const std::string& source) {
+  if (!is_valid_utf8(text)) {
+    return Status::error(ErrorCode::kInvalidEncoding, source + " is not valid UTF-8");
+  }
   toml::value file;
   try {
-    file = toml::parse(settings.config_file);
-  } catch (const std::runtime_error& error) {
-    // toml11 reports a missing file as runtime_error and syntax errors as syntax_error (derived).
-    if (dynamic_cast<const toml::syntax_error*>(&error) == nullptr) {
-      return Status::error(ErrorCode::kNotFound, "cannot read config file " + settings.config_file);
-    }
-    return Status::error(ErrorCode::kMalformedInput, error.what());
+    std::istringstream stream(text);
+    file = toml::parse(stream, source);
   } catch (const std::exception& error) {
+    // toml11 reports syntax errors as toml::syntax_error with the line and column.
     return Status::error(ErrorCode::kMalformedInput, error.what());
   }
   if (!file.is_table()) {
@@ -145,14 +226,13 @@ Status apply_config_file(CLI::App& command, ServeSettings& settings) {
       if (key_of(*option) == key) target = option;
     }
     if (target == nullptr) {
-      return Status::error(ErrorCode::kMalformedInput,
-                           "unknown key '" + key + "' in " + settings.config_file);
+      return Status::error(ErrorCode::kMalformedInput, "unknown key '" + key + "' in " + source);
     }
     if (target->count() > 0) continue;  // the command line wins
-    PARLEY_ASSIGN_OR_RETURN(std::string text, as_text(value, key));
+    PARLEY_ASSIGN_OR_RETURN(std::string value_text, as_text(value, key));
     try {
       target->clear();
-      target->add_result(text);
+      target->add_result(value_text);
       target->run_callback();
     } catch (const CLI::Error& error) {
       return Status::error(ErrorCode::kMalformedInput,

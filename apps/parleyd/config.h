@@ -37,7 +37,18 @@ struct ServeSettings {
   std::uint32_t attachment_retention_days = 30;
   std::uint64_t attachment_quota_mb = 1024;  // MiB per account
   std::uint32_t max_pending_uploads = 32;    // per account
-  std::string cert_key_type = "p256";        // for a generated certificate: p256 | ed25519
+  // Abuse limits (docs/operations.md); 0 disables each. Periods are in the names.
+  std::uint32_t connections_per_ip_per_minute = 300;
+  std::uint32_t max_connections_per_ip = 256;
+  std::uint32_t signups_per_ip_per_hour = 30;
+  std::uint32_t prekey_fetches_per_account_per_minute = 300;
+  std::uint32_t prekey_fetches_per_pair_per_hour = 20;
+  std::uint32_t prekey_fetches_per_target_per_hour = 1000;
+  std::uint32_t sends_per_account_per_minute = 600;
+  std::uint32_t attachments_per_account_per_hour = 200;
+  std::uint64_t attachment_mb_per_account_per_hour = 2048;  // MiB
+  std::uint64_t limiter_max_keys = 100'000;
+  std::string cert_key_type = "p256";  // for a generated certificate: p256 | ed25519
   std::string log_level = "info";
 };
 
@@ -45,9 +56,15 @@ struct ServeSettings {
 void add_serve_options(CLI::App& command, ServeSettings& settings);
 
 // After CLI parsing: reads settings.config_file (if set) and applies each key whose flag was not
-// given on the command line. kNotFound (no file), kMalformedInput (not TOML, an unknown key or a
-// value of the wrong type; the message says which).
+// given on the command line. kNotFound (no file), kInvalidEncoding (not UTF-8), kMalformedInput
+// (not TOML, an unknown key or a value of the wrong type; the message says which).
 Status apply_config_file(CLI::App& command, ServeSettings& settings);
+
+// The same for TOML `text` already in memory (`source` names it in messages), applied to the
+// settings `command`'s options are bound to: kMalformedInput as above, kInvalidEncoding when the
+// text is not UTF-8. Separate from the file so the parsing is testable and fuzzable without files
+// (apps/parleyd/fuzz/config_fuzzer.cpp).
+Status apply_config_text(CLI::App& command, const std::string& text, const std::string& source);
 
 // "host:port" or "[v6]:port". kInvalidArgument when malformed.
 struct HostPort {

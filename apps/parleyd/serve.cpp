@@ -111,6 +111,14 @@ int serve(const ServeSettings& s) {
       "uploads per account",
       s.max_attachment_mb, s.attachment_retention_days, s.attachment_quota_mb,
       s.max_pending_uploads);
+  spdlog::info(
+      "  abuse limits    per IP: {} new / {} open connections, {} sign-ups per hour; per "
+      "account: {} sends per minute, {} prekey fetches per minute, {} per target per hour ({} "
+      "by everyone), {} attachments / {} MiB per hour; {} keys tracked each (0 = no limit)",
+      s.connections_per_ip_per_minute, s.max_connections_per_ip, s.signups_per_ip_per_hour,
+      s.sends_per_account_per_minute, s.prekey_fetches_per_account_per_minute,
+      s.prekey_fetches_per_pair_per_hour, s.prekey_fetches_per_target_per_hour,
+      s.attachments_per_account_per_hour, s.attachment_mb_per_account_per_hour, s.limiter_max_keys);
   if (s.attachment_quota_mb < s.max_attachment_mb) {
     spdlog::warn(
         "--attachment-quota-mb is below --max-attachment-mb: the largest attachments "
@@ -154,6 +162,23 @@ int serve(const ServeSettings& s) {
   core_config.attachment_retention = std::chrono::hours(24) * s.attachment_retention_days;
   core_config.attachment_quota_bytes = s.attachment_quota_mb << 20;
   core_config.max_pending_uploads = s.max_pending_uploads;
+  {
+    using std::chrono::hours;
+    using std::chrono::minutes;
+    server::AbuseLimits& a = core_config.abuse;
+    a.connections_per_ip = {s.connections_per_ip_per_minute, minutes(1)};
+    a.max_connections_per_ip = s.max_connections_per_ip;
+    a.signups_per_ip = {s.signups_per_ip_per_hour, hours(1)};
+    a.prekey_fetches_per_account = {s.prekey_fetches_per_account_per_minute, minutes(1)};
+    a.prekey_fetches_per_pair = {s.prekey_fetches_per_pair_per_hour, hours(1)};
+    a.prekey_fetches_per_target = {s.prekey_fetches_per_target_per_hour, hours(1)};
+    a.sends_per_account = {s.sends_per_account_per_minute, minutes(1)};
+    a.attachments_per_account = {s.attachments_per_account_per_hour, hours(1)};
+    a.attachment_bytes_per_account = {
+        std::min<std::uint64_t>(s.attachment_mb_per_account_per_hour, std::uint64_t{1} << 40) << 20,
+        hours(1)};
+    a.max_tracked_keys = s.limiter_max_keys;
+  }
   // A chunk and its frame's overhead must fit in one frame: a small --max-frame-bytes shrinks the
   // chunk size the server advertises (CreateAttachmentResponse.max_chunk_bytes).
   constexpr std::size_t kChunkFrameOverhead = 256;
@@ -177,6 +202,15 @@ int serve(const ServeSettings& s) {
   gateway_config.max_connections = s.max_connections;
   gateway_config.handshake_timeout = std::chrono::milliseconds(s.handshake_timeout_ms);
   gateway_config.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
+  gateway_config.set_pow_difficulty = [&core](std::uint32_t bits) {
+    const std::uint32_t before = core.pow_difficulty();
+    Status changed = core.set_pow_difficulty(bits);
+    if (changed.ok()) {
+      spdlog::info("proof of work changed from {} to {} bits (admin endpoint)", before, bits);
+      if (bits == 0) spdlog::warn("proof of work is off: anyone can sign up in bulk");
+    }
+    return changed;
+  };
   gateway::Gateway gateway(gateway_config, core, metrics);
   if (Status started = gateway.start(); !started.ok()) {
     spdlog::error("cannot start: {}", started.to_string());
@@ -186,7 +220,8 @@ int serve(const ServeSettings& s) {
   spdlog::info("listening on {}:{} (TLS 1.3, WebSocket at {})", listen->host, gateway.listen_port(),
                s.ws_path);
   if (admin_enabled) {
-    spdlog::info("admin on http://{}:{}/healthz and /metrics", admin->host, gateway.admin_port());
+    spdlog::info("admin on http://{}:{}/healthz and /metrics (PUT /admin/pow-difficulty)",
+                 admin->host, gateway.admin_port());
   }
 
   const int signal_number = wait_for_signal();

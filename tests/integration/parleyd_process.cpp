@@ -68,14 +68,16 @@ Status ParleydProcess::start(std::chrono::milliseconds timeout) {
 
 Status ParleydProcess::start_once(std::chrono::milliseconds timeout) {
   const std::string config = data_dir_ + "/parleyd.toml";
+  // A test may set its own proof-of-work difficulty (TOML refuses a key given twice).
+  bool own_pow = false;
+  for (const auto& line : extra_config_) own_pow = own_pow || line.rfind("pow_difficulty", 0) == 0;
   {
     std::ofstream out(config);
     out << "# written by the integration tests\n"
         << "data_dir = \"" << data_dir_ << "\"\n"
         << "listen = \"127.0.0.1:" << port_ << "\"\n"
         << "admin = \"127.0.0.1:" << admin_port_ << "\"\n"
-        << "pow_difficulty = 0\n"
-        << "threads = 2\n"
+        << (own_pow ? "" : "pow_difficulty = 0\n") << "threads = 2\n"
         << "workers = 2\n"
         << "shutdown_grace_ms = 3000\n"
         << "log_level = \"debug\"\n";

@@ -2,8 +2,8 @@
 #pragma once
 
 // Runs the real parleyd binary as a child process for a test: free loopback ports, a TOML config
-// in a temp data directory (proof of work off, explicitly), stderr to a log file. Stops only the
-// process it started, by PID.
+// in a temp data directory (proof of work off unless `extra_config` sets pow_difficulty), stderr
+// to a log file. Stops only the process it started, by PID.
 
 #include <sys/types.h>
 

@@ -7,8 +7,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>  // before Asio (see session.h)
 
 namespace parley::gateway {
@@ -23,6 +26,20 @@ namespace {
 constexpr auto kRequestTimeout = std::chrono::seconds(10);
 constexpr int kMaxRequestsPerConnection = 1000;
 
+constexpr std::string_view kPowDifficultyPath = "/admin/pow-difficulty";
+
+// "22" or "22\n": a small unsigned number, nothing else.
+std::optional<std::uint32_t> parse_bits(std::string_view body) {
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r' || body.back() == ' ')) {
+    body.remove_suffix(1);
+  }
+  std::uint32_t value = 0;
+  if (body.empty() || body.size() > 3) return std::nullopt;
+  auto [end, error] = std::from_chars(body.data(), body.data() + body.size(), value);
+  if (error != std::errc() || end != body.data() + body.size()) return std::nullopt;
+  return value;
+}
+
 http::response<http::string_body> answer(const http::request<http::string_body>& request,
                                          const AdminContext& context) {
   http::response<http::string_body> response;
@@ -33,7 +50,22 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
   std::string_view path(request.target().data(), request.target().size());
   if (auto end = path.find('?'); end != std::string_view::npos) path = path.substr(0, end);
 
-  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+  if (path == kPowDifficultyPath && context.set_pow_difficulty) {
+    if (request.method() != http::verb::put) {
+      response.result(http::status::method_not_allowed);
+      response.set(http::field::allow, "PUT");
+      response.body() = "method not allowed; PUT the number of bits\n";
+    } else if (auto bits = parse_bits(request.body()); !bits) {
+      response.result(http::status::bad_request);
+      response.body() = "the body must be the number of leading zero bits, e.g. 22\n";
+    } else if (Status changed = context.set_pow_difficulty(*bits); !changed.ok()) {
+      response.result(http::status::bad_request);
+      response.body() = changed.message() + "\n";
+    } else {
+      response.result(http::status::ok);
+      response.body() = "pow difficulty " + std::to_string(*bits) + " bits\n";
+    }
+  } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
     response.result(http::status::method_not_allowed);
     response.set(http::field::allow, "GET, HEAD");
     response.body() = "method not allowed\n";

@@ -82,7 +82,7 @@ class Gateway::Impl {
       : config_(std::move(config)),
         acceptor_(acceptor),
         metrics_(metrics),
-        admin_context_{[this] { return accepting_.load(); }, metrics},
+        admin_context_{[this] { return accepting_.load(); }, metrics, config_.set_pow_difficulty},
         ioc_(static_cast<int>(thread_count())),
         accept_strand_(asio::make_strand(ioc_)),
         admin_strand_(asio::make_strand(ioc_)),

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "parley/server/connection.h"
 #include "parley/util/bytes.h"
@@ -34,6 +35,10 @@ class OutboundQueue final : public server::ConnectionSink {
   // full; a full queue marks the connection overflowed so the writer drops it.
   bool send(std::shared_ptr<const Bytes> frame) override;
   void close(ErrorCode reason) override;
+  std::string remote_address() const override { return remote_address_; }
+
+  // The peer's IP address; set once by the session before the queue is handed to the core.
+  void set_remote_address(std::string address) { remote_address_ = std::move(address); }
 
   // Writer side.
   std::shared_ptr<const Bytes> pop();  // nullptr when empty
@@ -59,6 +64,7 @@ class OutboundQueue final : public server::ConnectionSink {
   bool close_requested_ = false;
   ErrorCode close_reason_ = ErrorCode::kOk;
   bool shut_down_ = false;
+  std::string remote_address_;  // written before the core sees the queue, then only read
 };
 
 }  // namespace parley::gateway

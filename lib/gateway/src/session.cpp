@@ -184,6 +184,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
                                             if (auto session = weak.lock()) session->on_wake();
                                           });
                                         });
+    // The core's per-IP abuse limits need the peer's address (never logged).
+    beast::error_code endpoint_error;
+    const auto peer = beast::get_lowest_layer(s.ws_).socket().remote_endpoint(endpoint_error);
+    if (!endpoint_error) s.queue_->set_remote_address(peer.address().to_string());
     s.handler_ = s.context_.acceptor.accept(s.queue_);
     if (!s.handler_) {
       s.cut();
@@ -323,6 +327,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         // sees the peer's answer (or the close timeout) and ends the connection.
         websocket::close_reason close(s.going_away_ ? websocket::close_code::going_away
                                                     : close_code_for(reason));
+        // The error's short name ("rate_limited", "too_large") says why in a few bytes.
+        if (!s.going_away_ && reason != ErrorCode::kOk) {
+          close.reason = std::string(error_code_name(reason));
+        }
         co_await s.ws_.async_close(close, with_error(ec));
         if (ec) s.cut();
         break;

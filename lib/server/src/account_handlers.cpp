@@ -39,10 +39,14 @@ Status ServerCore::Impl::registration_challenge(RequestContext& ctx) {
   if (ctx.connection->device) {
     return Status::error(ErrorCode::kFailedPrecondition, "this connection is already signed in");
   }
+  // Every sign-up starts with a challenge, so counting challenges counts sign-up attempts.
+  PARLEY_RETURN_IF_ERROR(check_rate(limiters.signups_per_ip, "signups_per_ip",
+                                    "sign-ups per address", ctx.connection->ip_key));
   Challenge challenge = fresh_challenge(clock, config.registration_challenge_ttl);
+  challenge.difficulty_bits = pow_difficulty_bits.load();
   auto* body = ctx.response->mutable_registration_challenge();
   body->set_challenge(to_field(challenge.value));
-  body->set_difficulty_bits(config.pow_difficulty_bits);
+  body->set_difficulty_bits(challenge.difficulty_bits);
   body->set_expires_ms(expiry_ms(clock, config.registration_challenge_ttl));
   ctx.connection->registration_challenge = std::move(challenge);
   return Status();
@@ -52,13 +56,16 @@ Status ServerCore::Impl::create_account(RequestContext& ctx, const wire::CreateA
   if (ctx.connection->device) {
     return Status::error(ErrorCode::kFailedPrecondition, "this connection is already signed in");
   }
+  // The difficulty the challenge was handed out with, even if it changed since.
+  const std::uint32_t difficulty = ctx.connection->registration_challenge
+                                       ? ctx.connection->registration_challenge->difficulty_bits
+                                       : 0;
   PARLEY_RETURN_IF_ERROR(
       take_challenge(ctx.connection->registration_challenge, r.challenge(), clock.monotonic_now()));
-  if (!proto::pow_is_valid(field_bytes(r.challenge()), field_bytes(r.pow_nonce()),
-                           config.pow_difficulty_bits)) {
+  if (!proto::pow_is_valid(field_bytes(r.challenge()), field_bytes(r.pow_nonce()), difficulty)) {
     return Status::error(
         ErrorCode::kBadProofOfWork,
-        "proof of work needs " + std::to_string(config.pow_difficulty_bits) + " leading zero bits");
+        "proof of work needs " + std::to_string(difficulty) + " leading zero bits");
   }
   Bytes signed_bytes =
       proto::registration_signed_bytes(field_bytes(r.challenge()), field_bytes(r.identity_key()));

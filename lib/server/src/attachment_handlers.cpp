@@ -72,6 +72,13 @@ void ServerCore::Impl::update_attachment_gauges() {
 Status ServerCore::Impl::create_attachment(RequestContext& ctx,
                                            const wire::CreateAttachmentRequest& r) {
   PARLEY_ASSIGN_OR_RETURN(store::DeviceAddress device, require_device(ctx));
+  const std::string account = to_field(device.account_id);
+  PARLEY_RETURN_IF_ERROR(check_rate(limiters.attachments_per_account, "attachments_per_account",
+                                    "attachments per account", account));
+  // Bytes are counted as declared at creation: the upload itself is bounded by that size.
+  PARLEY_RETURN_IF_ERROR(check_rate(limiters.attachment_bytes_per_account,
+                                    "attachment_bytes_per_account", "attachment bytes per account",
+                                    account, r.size()));
   const std::int64_t now = now_ms();
   const std::int64_t expires =
       now +

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "parley/server/connection.h"
 #include "parley/store/records.h"
@@ -28,6 +29,9 @@ class WorkerPool;
 struct Challenge {
   Bytes value;
   MonotonicTime expires;
+  // Sign-up only: the proof-of-work difficulty in force when the challenge was handed out, so a
+  // runtime change applies to new challenges and never to one a client is already working on.
+  std::uint32_t difficulty_bits = 0;
 };
 
 // Where this connection's device stands in its mailbox. Guarded by Connection::delivery_mutex().
@@ -67,6 +71,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<Challenge> registration_challenge;
   std::optional<Challenge> auth_challenge;
   std::optional<store::DeviceAddress> device;  // set once authenticated
+  // The per-IP limit key of the peer (ip_limit_key), empty when unknown. Set once at accept.
+  std::string ip_key;
 
   // ---- Delivery: touched from any thread under delivery_mutex(). ----
   std::mutex& delivery_mutex() { return delivery_mutex_; }

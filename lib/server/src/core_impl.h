@@ -35,6 +35,25 @@ struct RequestContext {
   bool error_body = false;
 };
 
+// The abuse limits' state: one bucket table per rate limit (each bounded by max_tracked_keys) and
+// the open connections per IP address group. Limit names label the refusal metrics.
+struct Limiters {
+  Limiters(const AbuseLimits& limits, const Clock& clock);
+
+  RateLimiter connections_per_ip;
+  RateLimiter signups_per_ip;
+  RateLimiter prekey_fetches_per_account;
+  RateLimiter prekey_fetches_per_pair;
+  RateLimiter prekey_fetches_per_target;
+  RateLimiter sends_per_account;
+  RateLimiter attachments_per_account;
+  RateLimiter attachment_bytes_per_account;
+  ConcurrencyCounter open_per_ip;
+
+  // Every rate limiter with its metric label, for the table-size gauges.
+  std::vector<std::pair<const char*, const RateLimiter*>> all() const;
+};
+
 struct ServerCore::Impl {
   Impl(store::Store& store_ref, store::BlobStore& blobs_ref, const Clock& clock_ref,
        Metrics& metrics_ref, ServerCoreConfig config_value);
@@ -47,7 +66,9 @@ struct ServerCore::Impl {
   WorkerPool pool;
   Presence presence;
   LinkCodes link_codes;
+  Limiters limiters;
   std::atomic<bool> accepting{true};
+  std::atomic<std::uint32_t> pow_difficulty_bits;  // config's value until changed at runtime
 
   std::mutex maintenance_mutex;
   std::condition_variable maintenance_wake;
@@ -65,6 +86,15 @@ struct ServerCore::Impl {
   Status run_maintenance();
 
   std::int64_t now_ms() const { return unix_millis(clock.now()); }
+
+  // ---- Abuse limits (server_core.cpp) ----
+  // Takes `cost` from `key`'s bucket in `limiter`; kRateLimited naming the limit (`what`, e.g.
+  // "message sends per account") and the wait when refused, counted under `name` in
+  // parley_rate_limited_total. An empty key (unknown address) is never limited.
+  Status check_rate(RateLimiter& limiter, const char* name, const std::string& what,
+                    std::string_view key, std::uint64_t cost = 1);
+  // At accept: the per-IP connection limits. False (and counted) when the connection is refused.
+  bool admit_connection(const std::string& ip_key);
 
   // ---- Accounts and authentication (account_handlers.cpp) ----
   Status registration_challenge(RequestContext& ctx);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // Key directory: signed and one-time prekey uploads, bundle fetches, the low-prekey signal.
+#include <string>
 #include <vector>
 
 #include "core_impl.h"
@@ -53,9 +54,21 @@ Status ServerCore::Impl::upload_prekeys(RequestContext& ctx, const wire::UploadP
 
 Status ServerCore::Impl::get_prekey_bundle(RequestContext& ctx,
                                            const wire::GetPrekeyBundleRequest& r) {
-  PARLEY_RETURN_IF_ERROR(require_device(ctx));
+  PARLEY_ASSIGN_OR_RETURN(store::DeviceAddress requester, require_device(ctx));
   PARLEY_ASSIGN_OR_RETURN(store::AccountId id,
                           store::account_id_from_bytes(field_bytes(r.account_id())));
+  // Each fetch hands out one-time prekeys, which protect the first message of a session: limit
+  // how fast one account fetches, how often it fetches one target, and how fast a target's keys
+  // go to everyone together, so nobody can drain another account's supply.
+  const std::string from = to_field(requester.account_id);
+  const std::string target = to_field(id);
+  PARLEY_RETURN_IF_ERROR(check_rate(limiters.prekey_fetches_per_account,
+                                    "prekey_fetches_per_account", "prekey fetches per account",
+                                    from));
+  PARLEY_RETURN_IF_ERROR(check_rate(limiters.prekey_fetches_per_pair, "prekey_fetches_per_pair",
+                                    "prekey fetches of one account by one account", from + target));
+  PARLEY_RETURN_IF_ERROR(check_rate(limiters.prekey_fetches_per_target, "prekey_fetches_per_target",
+                                    "prekey fetches of one account by everyone", target));
   PARLEY_ASSIGN_OR_RETURN(store::Account account, store.get_account(id));
   PARLEY_ASSIGN_OR_RETURN(std::vector<store::Device> devices, store.list_devices(id));
   if (r.device_id() != 0) {

@@ -73,6 +73,8 @@ Status queue_full_error(const Status& status, std::uint32_t cap) {
 
 Status ServerCore::Impl::send_message(RequestContext& ctx, const wire::SendMessageRequest& r) {
   PARLEY_ASSIGN_OR_RETURN(store::DeviceAddress sender, require_device(ctx));
+  PARLEY_RETURN_IF_ERROR(check_rate(limiters.sends_per_account, "sends_per_account",
+                                    "message sends per account", to_field(sender.account_id)));
   PARLEY_ASSIGN_OR_RETURN(store::AccountId recipient,
                           store::account_id_from_bytes(field_bytes(r.recipient_account_id())));
   auto devices = store.list_devices(recipient);
@@ -143,6 +145,9 @@ Status ServerCore::Impl::send_message(RequestContext& ctx, const wire::SendMessa
 Status ServerCore::Impl::send_group_message(RequestContext& ctx,
                                             const wire::SendGroupMessageRequest& r) {
   PARLEY_ASSIGN_OR_RETURN(store::DeviceAddress sender, require_device(ctx));
+  // One token per request like a one-to-one send: the group's size is bounded by the frame limits.
+  PARLEY_RETURN_IF_ERROR(check_rate(limiters.sends_per_account, "sends_per_account",
+                                    "message sends per account", to_field(sender.account_id)));
   store::AppendRequest append;
   append.now_ms = now_ms();
   wire::GroupDeviceMismatch mismatches;

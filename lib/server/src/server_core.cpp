@@ -47,7 +47,28 @@ void describe_metrics(Metrics& m) {
   m.describe("parley_request_seconds", T::kHistogram, "Time to handle one request.");
   m.describe("parley_mailbox_depth_on_connect", T::kHistogram,
              "Messages waiting for a device when it signs in.", {0, 1, 10, 100, 1000, 10000});
+  m.describe("parley_rate_limited_total", T::kCounter,
+             "Requests and connections refused by an abuse limit, by limit.");
+  m.describe("parley_rate_limiter_keys", T::kGauge,
+             "Keys (address groups, accounts) an abuse limiter's table holds, by limit.");
+  m.describe("parley_rate_limiter_evictions_total", T::kCounter,
+             "Buckets forgotten before they refilled because a limiter's table was full.");
+  m.describe("parley_connection_limit_addresses", T::kGauge,
+             "Address groups with open connections (the concurrent-connection limit's table).");
+  m.describe("parley_pow_difficulty_bits", T::kGauge,
+             "Proof-of-work difficulty of new registration challenges.");
 }
+
+std::string limit_label(std::string_view name) {
+  return "limit=\"" + std::string(name) + "\"";
+}
+
+// What accept() returns for a connection an abuse limit refused: the sink is already closing.
+class RefusedHandler final : public ConnectionHandler {
+ public:
+  void on_frame(ByteView) override {}
+  void on_close() override {}
+};
 
 class Handler final : public ConnectionHandler {
  public:
@@ -79,7 +100,54 @@ ServerCore::Impl::Impl(store::Store& store_ref, store::BlobStore& blobs_ref, con
       clock(clock_ref),
       metrics(metrics_ref),
       config(std::move(config_value)),
-      pool(config.worker_threads) {}
+      pool(config.worker_threads),
+      limiters(config.abuse, clock_ref),
+      pow_difficulty_bits(config.pow_difficulty_bits) {}
+
+Limiters::Limiters(const AbuseLimits& l, const Clock& clock)
+    : connections_per_ip(l.connections_per_ip, l.max_tracked_keys, clock),
+      signups_per_ip(l.signups_per_ip, l.max_tracked_keys, clock),
+      prekey_fetches_per_account(l.prekey_fetches_per_account, l.max_tracked_keys, clock),
+      prekey_fetches_per_pair(l.prekey_fetches_per_pair, l.max_tracked_keys, clock),
+      prekey_fetches_per_target(l.prekey_fetches_per_target, l.max_tracked_keys, clock),
+      sends_per_account(l.sends_per_account, l.max_tracked_keys, clock),
+      attachments_per_account(l.attachments_per_account, l.max_tracked_keys, clock),
+      attachment_bytes_per_account(l.attachment_bytes_per_account, l.max_tracked_keys, clock) {}
+
+std::vector<std::pair<const char*, const RateLimiter*>> Limiters::all() const {
+  return {{"connections_per_ip", &connections_per_ip},
+          {"signups_per_ip", &signups_per_ip},
+          {"prekey_fetches_per_account", &prekey_fetches_per_account},
+          {"prekey_fetches_per_pair", &prekey_fetches_per_pair},
+          {"prekey_fetches_per_target", &prekey_fetches_per_target},
+          {"sends_per_account", &sends_per_account},
+          {"attachments_per_account", &attachments_per_account},
+          {"attachment_bytes_per_account", &attachment_bytes_per_account}};
+}
+
+Status ServerCore::Impl::check_rate(RateLimiter& limiter, const char* name, const std::string& what,
+                                    std::string_view key, std::uint64_t cost) {
+  if (key.empty()) return Status();
+  RateLimiter::Decision decision = limiter.acquire(key, cost);
+  if (decision.allowed) return Status();
+  metrics.increment("parley_rate_limited_total", limit_label(name));
+  return Status::error(ErrorCode::kRateLimited,
+                       "rate limited: " + what + ": at most " + describe_rate(limiter.limit()) +
+                           "; retry in " + std::to_string(decision.retry_after.count()) + " s");
+}
+
+bool ServerCore::Impl::admit_connection(const std::string& ip_key) {
+  if (ip_key.empty()) return true;
+  if (!limiters.connections_per_ip.acquire(ip_key).allowed) {
+    metrics.increment("parley_rate_limited_total", limit_label("connections_per_ip"));
+    return false;
+  }
+  if (!limiters.open_per_ip.try_add(ip_key, config.abuse.max_connections_per_ip)) {
+    metrics.increment("parley_rate_limited_total", limit_label("concurrent_connections_per_ip"));
+    return false;
+  }
+  return true;
+}
 
 void ServerCore::Impl::refuse(const std::shared_ptr<Connection>& connection,
                               std::uint64_t request_id, const Status& status) {
@@ -138,6 +206,7 @@ void ServerCore::Impl::on_close(const std::shared_ptr<Connection>& connection) {
     d.unacked_bytes = 0;
   }
   if (address) presence.remove(*address, connection.get());
+  if (!connection->ip_key.empty()) limiters.open_per_ip.release(connection->ip_key);
   metrics.add_gauge("parley_connections", "", -1);
 }
 
@@ -253,6 +322,20 @@ ServerCore::ServerCore(store::Store& store, store::BlobStore& blobs, const Clock
     : impl_(std::make_shared<Impl>(store, blobs, clock, metrics, std::move(config))) {
   describe_metrics(metrics);
   impl_->update_attachment_gauges();
+  metrics.set_gauge("parley_pow_difficulty_bits", "", impl_->pow_difficulty_bits.load());
+  // Table sizes at scrape time. Weak: the registry may outlive the core.
+  metrics.add_collector([weak = std::weak_ptr<Impl>(impl_)](Metrics& m) {
+    auto impl = weak.lock();
+    if (!impl) return;
+    for (const auto& [name, limiter] : impl->limiters.all()) {
+      m.set_gauge("parley_rate_limiter_keys", limit_label(name),
+                  static_cast<double>(limiter->size()));
+      m.set_counter("parley_rate_limiter_evictions_total", limit_label(name),
+                    static_cast<double>(limiter->evictions()));
+    }
+    m.set_gauge("parley_connection_limit_addresses", "",
+                static_cast<double>(impl->limiters.open_per_ip.size()));
+  });
   if (impl_->config.maintenance_interval.count() > 0) {
     Impl* impl = impl_.get();
     impl_->maintenance_thread = std::thread([impl] {
@@ -272,8 +355,15 @@ ServerCore::~ServerCore() {
 }
 
 std::unique_ptr<ConnectionHandler> ServerCore::accept(std::shared_ptr<ConnectionSink> sink) {
+  std::string ip_key = ip_limit_key(sink->remote_address());
+  if (!impl_->admit_connection(ip_key)) {
+    // Closed before any frame: the gateway sends close 1013 "rate_limited" (try again later).
+    sink->close(ErrorCode::kRateLimited);
+    return std::make_unique<RefusedHandler>();
+  }
   auto connection = std::make_shared<Connection>(std::move(sink), impl_->pool,
                                                  impl_->config.max_pending_requests_per_connection);
+  connection->ip_key = std::move(ip_key);
   impl_->metrics.add_gauge("parley_connections", "", 1);
   return std::make_unique<Handler>(impl_, std::move(connection));
 }
@@ -288,6 +378,21 @@ Status ServerCore::run_maintenance() {
 
 const ServerCoreConfig& ServerCore::config() const {
   return impl_->config;
+}
+
+Status ServerCore::set_pow_difficulty(std::uint32_t bits) {
+  if (bits > kMaxPowDifficultyBits) {
+    return Status::error(
+        ErrorCode::kInvalidArgument,
+        "proof-of-work difficulty must be 0 to " + std::to_string(kMaxPowDifficultyBits) + " bits");
+  }
+  impl_->pow_difficulty_bits.store(bits);
+  impl_->metrics.set_gauge("parley_pow_difficulty_bits", "", bits);
+  return Status();
+}
+
+std::uint32_t ServerCore::pow_difficulty() const {
+  return impl_->pow_difficulty_bits.load();
 }
 
 }  // namespace parley::server

@@ -49,8 +49,11 @@ void RecordingSink::refuse_sends() {
   refusing_ = true;
 }
 
-Client::Client(ServerCore& core)
-    : sink_(std::make_shared<RecordingSink>()), handler_(core.accept(sink_)) {}
+Client::Client(ServerCore& core, const std::string& remote_address)
+    : sink_(std::make_shared<RecordingSink>()) {
+  sink_->set_remote_address(remote_address);
+  handler_ = core.accept(sink_);
+}
 
 Client::~Client() {
   close();

@@ -33,6 +33,9 @@ class RecordingSink final : public ConnectionSink {
   bool wait_until(const std::function<bool(const std::vector<wire::Frame>&)>& predicate) const;
   // Makes send() fail from now on, like a gateway whose write queue is full.
   void refuse_sends();
+  // The peer address the gateway would report (per-IP limits); empty by default.
+  void set_remote_address(std::string address) { remote_address_ = std::move(address); }
+  std::string remote_address() const override { return remote_address_; }
 
  private:
   mutable std::mutex mutex_;
@@ -40,6 +43,7 @@ class RecordingSink final : public ConnectionSink {
   std::vector<wire::Frame> frames_;
   std::optional<ErrorCode> close_reason_;
   bool refusing_ = false;
+  std::string remote_address_;
 };
 
 struct Identity {
@@ -50,7 +54,7 @@ struct Identity {
 
 class Client {
  public:
-  explicit Client(ServerCore& core);
+  explicit Client(ServerCore& core, const std::string& remote_address = {});
   ~Client();
 
   // Sends the request (an id is assigned) and returns its response; a response with status

@@ -70,6 +70,7 @@ struct RocksDbStore::Impl {
   std::atomic<std::uint64_t> shared_payloads_written{0};
   std::atomic<std::uint64_t> shared_payloads_live{0};    // counted at open, then kept in step
   std::atomic<std::uint64_t> next_shared_payload_id{1};  // above every stored id
+  std::uint64_t reserved_free_bytes = 0;                 // resolved at open; 0 = no check
 
   ~Impl();
 

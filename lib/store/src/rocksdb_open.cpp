@@ -3,6 +3,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/table.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <chrono>
@@ -96,6 +97,14 @@ RocksDbStore::Impl::~Impl() {
 }
 
 Status RocksDbStore::Impl::write(rocksdb::WriteBatch& batch, std::string_view context) {
+  if (reserved_free_bytes > 0) {
+    struct statvfs disk {};
+    if (::statvfs(options.path.c_str(), &disk) == 0 &&
+        static_cast<std::uint64_t>(disk.f_bavail) * disk.f_frsize < reserved_free_bytes) {
+      return Status::error(ErrorCode::kStorageFull,
+                           std::string(context) + ": the server's disk is full (no space left)");
+    }
+  }
   auto start = std::chrono::steady_clock::now();
   rocksdb::Status status = db->Write(write_options, &batch);
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -241,7 +250,18 @@ Result<std::unique_ptr<RocksDbStore>> open_rocksdb_store(const RocksDbOptions& o
                                              descriptors, &handles, &raw_db);
   if (!status.ok()) return from_rocksdb(status, "opening store");
   impl->db.reset(raw_db);
+  if (options.reserved_free_bytes) {
+    impl->reserved_free_bytes = *options.reserved_free_bytes;
+  } else if (struct statvfs disk{}; ::statvfs(options.path.c_str(), &disk) == 0) {
+    constexpr std::uint64_t kMaxReserve = 256u << 20;
+    impl->reserved_free_bytes =
+        std::min(kMaxReserve, static_cast<std::uint64_t>(disk.f_blocks) * disk.f_frsize / 8);
+  }
   std::copy(handles.begin(), handles.end(), impl->handles.begin());
+  if (options.verify_checksums_at_open) {
+    rocksdb::Status verified = impl->db->VerifyChecksum();
+    if (!verified.ok()) return from_rocksdb(verified, "verifying the store's checksums");
+  }
   PARLEY_RETURN_IF_ERROR(check_format_version(*impl));
   PARLEY_RETURN_IF_ERROR(load_shared_payload_state(*impl));
   return std::make_unique<RocksDbStore>(std::move(impl));

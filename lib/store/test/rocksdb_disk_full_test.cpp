@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // A full disk: RocksDB's "no space" failures reach the caller as kStorageFull, nothing of the
-// refused write is visible, and what was acknowledged before is intact after a restart.
+// refused write is visible, and what was acknowledged before is intact after a restart; below the
+// reserved free space, writes are refused before RocksDB runs out.
 
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
 #include <atomic>
+#include <limits>
 
 #include "../src/rocksdb_impl.h"
 #include "store_fixture.h"
@@ -93,6 +95,42 @@ TEST(RocksDbDiskFullTest, NoSpaceIsStorageFullAndLosesNothingAcknowledged) {
   ASSERT_TRUE(retried.ok());
   EXPECT_FALSE(retried->duplicate);
   EXPECT_EQ(retried->copies[0].seq, 2u);
+}
+
+// Below the reserved free space every write is refused before RocksDB sees it, reads go on, and
+// nothing stays broken: the same files take writes again when opened with room to spare.
+TEST(RocksDbDiskFullTest, BelowTheReserveWritesAreRefusedAndReadsGoOn) {
+  TempDir dir;
+  RocksDbOptions options{.path = (dir.path() / "db").string()};
+  {
+    auto opened = RocksDbStore::open(options);
+    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    ASSERT_TRUE((*opened)->create_account(make_account(1)).ok());
+    ASSERT_TRUE((*opened)->add_device(make_device(1, 1), 5).ok());
+    AppendRequest before;
+    before.envelopes = {envelope_to(address(1, 1), "before")};
+    ASSERT_TRUE((*opened)->append_messages(before).ok());
+  }
+  RocksDbOptions no_room = options;
+  no_room.reserved_free_bytes = std::numeric_limits<std::uint64_t>::max();
+  {
+    auto opened = RocksDbStore::open(no_room);
+    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    AppendRequest refused;
+    refused.envelopes = {envelope_to(address(1, 1), "refused")};
+    auto result = (*opened)->append_messages(refused);
+    EXPECT_EQ(result.status().code(), ErrorCode::kStorageFull) << result.status().to_string();
+    EXPECT_EQ((*opened)->create_account(make_account(2)).code(), ErrorCode::kStorageFull);
+    auto messages = (*opened)->read_messages(address(1, 1), 0, 10);
+    ASSERT_TRUE(messages.ok());
+    EXPECT_EQ(messages->size(), 1u);
+  }
+  auto reopened = RocksDbStore::open(options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  AppendRequest after;
+  after.envelopes = {envelope_to(address(1, 1), "after")};
+  EXPECT_TRUE((*reopened)->append_messages(after).ok());
+  EXPECT_EQ(*(*reopened)->count_messages(address(1, 1)), 2u);
 }
 
 }  // namespace

@@ -7,13 +7,15 @@
 // and hands every complete message to the server core through the seam in
 // parley/server/connection.h. Anything that is not a WebSocket upgrade on that path gets the small
 // pages an ordinary web server would serve, so an active probe learns nothing. A second, plain-HTTP
-// listener (loopback only) serves /healthz and /metrics to the operator.
+// listener (loopback only) serves /healthz and /metrics to the operator, and
+// PUT /admin/pow-difficulty when GatewayConfig::set_pow_difficulty is set.
 //
 // Asio and Beast stay inside src/: this header is cheap to include.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -54,6 +56,10 @@ struct GatewayConfig {
   std::chrono::milliseconds idle_timeout{120'000};
   // Connections open at once; further ones are closed right after accept.
   std::size_t max_connections = 100'000;
+
+  // `PUT /admin/pow-difficulty` on the admin listener (body: the number of bits) calls this to
+  // change the sign-up proof of work without a restart; its error answers 400. Empty: 404.
+  std::function<Status(std::uint32_t bits)> set_pow_difficulty;
 };
 
 class Gateway {

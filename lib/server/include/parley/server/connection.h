@@ -11,6 +11,7 @@
 // with an in-memory sink.
 
 #include <memory>
+#include <string>
 
 #include "parley/util/bytes.h"
 #include "parley/util/error_code.h"
@@ -31,6 +32,10 @@ class ConnectionSink {
 
   // Asks the gateway to close the connection after flushing what is already queued.
   virtual void close(ErrorCode reason) = 0;
+
+  // The peer's IP address as text ("203.0.113.7", "2001:db8::1"), for per-IP abuse limits only:
+  // never logged or stored. Empty when unknown (in-memory tests): no per-IP limit applies.
+  virtual std::string remote_address() const { return {}; }
 };
 
 // Implemented by the core, one per connection. The gateway calls it from one thread at a time per

@@ -26,6 +26,7 @@
 #include "parley/proto/limits.h"
 #include "parley/server/connection.h"
 #include "parley/server/metrics.h"
+#include "parley/server/rate_limiter.h"
 #include "parley/util/clock.h"
 #include "parley/util/status.h"
 
@@ -35,6 +36,32 @@ class BlobStore;
 }  // namespace parley::store
 
 namespace parley::server {
+
+// Abuse limits (docs/operations.md explains each default). Every RateLimit is a token bucket:
+// `count` per `period` with a burst of `count`; a count of 0 disables that limit. Refusals answer
+// 502 rate_limited with the limit and when to retry, and leave the connection open; a refused
+// connection is closed at once with close code 1013 and reason "rate_limited". Per-IP limits use
+// ConnectionSink::remote_address() (IPv6 by /64) and do nothing when it is empty.
+struct AbuseLimits {
+  // New connections per IP address group, and connections open at once per group (0: no limit).
+  RateLimit connections_per_ip{300, std::chrono::minutes(1)};
+  std::uint32_t max_connections_per_ip = 256;
+  // Sign-ups per IP address group, counted when a registration challenge is handed out.
+  RateLimit signups_per_ip{30, std::chrono::hours(1)};
+  // Prekey bundle fetches (each hands out one-time prekeys of the target's devices): by the
+  // requesting account, by one requesting account of one target account, and of one target
+  // account by everyone together (bounds how fast its one-time prekeys can be drained).
+  RateLimit prekey_fetches_per_account{300, std::chrono::minutes(1)};
+  RateLimit prekey_fetches_per_pair{20, std::chrono::hours(1)};
+  RateLimit prekey_fetches_per_target{1000, std::chrono::hours(1)};
+  // Message sends (one-to-one and group requests alike) per sending account.
+  RateLimit sends_per_account{600, std::chrono::minutes(1)};
+  // Attachments created per account, and their declared sizes in bytes per account.
+  RateLimit attachments_per_account{200, std::chrono::hours(1)};
+  RateLimit attachment_bytes_per_account{std::uint64_t{2} << 30, std::chrono::hours(1)};
+  // Keys each limiter's table holds at most; the least recently used are forgotten beyond.
+  std::size_t max_tracked_keys = 100'000;
+};
 
 struct ServerCoreConfig {  // defaults = production defaults
   // Proof of work on sign-up: SHA-256(challenge || nonce) must start with this many zero bits.
@@ -74,7 +101,13 @@ struct ServerCoreConfig {  // defaults = production defaults
   std::uint64_t attachment_quota_bytes = std::uint64_t{1} << 30;
   // Unfinished uploads per account (created, not yet complete, not expired). 0: no limit.
   std::uint32_t max_pending_uploads = 32;
+
+  AbuseLimits abuse;
 };
+
+// The largest proof-of-work difficulty accepted (at start and at runtime): 2^32 hashes on average
+// is already far beyond what a phone can do.
+inline constexpr std::uint32_t kMaxPowDifficultyBits = 32;
 
 class ServerCore final : public ConnectionAcceptor {
  public:
@@ -97,7 +130,14 @@ class ServerCore final : public ConnectionAcceptor {
   // attachments. Runs on the calling thread (it blocks on the store).
   Status run_maintenance();
 
+  // The configuration the core started with (pow_difficulty_bits is the starting value).
   const ServerCoreConfig& config() const;
+
+  // Changes the sign-up proof-of-work difficulty without a restart: registration challenges
+  // handed out from now on carry the new value; ones already handed out keep theirs. Shown on
+  // /metrics as parley_pow_difficulty_bits. kInvalidArgument above kMaxPowDifficultyBits.
+  Status set_pow_difficulty(std::uint32_t bits);
+  std::uint32_t pow_difficulty() const;
 
   struct Impl;
 

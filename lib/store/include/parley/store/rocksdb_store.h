@@ -30,7 +30,9 @@
 // keep working. The caller should report unavailability rather than retry in a loop.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "parley/store/store.h"
@@ -43,6 +45,16 @@ struct RocksDbOptions {
   // Fsync every acknowledged write. Only tests that measure the cost of syncing turn this off.
   bool sync_writes = true;
   std::size_t block_cache_bytes = 64u << 20;
+  // Every write is refused with kStorageFull while the file system holding the store has less
+  // free space than this, so RocksDB itself never runs out of space mid-write (it then turns
+  // read-only until reopened, and Debian's build aborts on the next write to the failed file).
+  // Writes resume by themselves once space returns. nullopt: 1/8 of the file system, at most
+  // 256 MiB (room for the WAL and the flush of a full memtable).
+  std::optional<std::uint64_t> reserved_free_bytes = std::nullopt;
+  // Read every table file once at open and fail with kStorageCorrupt on a checksum mismatch, so a
+  // damaged file stops the start instead of failing some users' reads later. Costs one read of
+  // the live data, which for a messenger (undelivered messages, keys, accounts) stays small.
+  bool verify_checksums_at_open = true;
 };
 
 class RocksDbStore final : public Store {
