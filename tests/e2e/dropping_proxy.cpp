@@ -119,6 +119,8 @@ void DroppingProxy::run() {
       break;
     }
     if (fds[0].revents != 0) break;
+    // Only the pairs that were polled have entries in `fds`; one accepted below waits a round.
+    const std::size_t polled_pairs = pairs.size();
     if (fds[1].revents & POLLIN) {
       int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (client >= 0) {
@@ -133,7 +135,7 @@ void DroppingProxy::run() {
         }
       }
     }
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
+    for (std::size_t i = 0; i < polled_pairs; ++i) {
       Pair& pair = pairs[i];
       for (int side = 0; side < 2 && pair.client >= 0; ++side) {
         const pollfd& polled = fds[2 + 2 * i + side];
