@@ -8,6 +8,7 @@ set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
 
 option(PARLEY_WERROR "Treat warnings in Parley's own code as errors" ON)
 option(PARLEY_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(PARLEY_TSAN "Build with ThreadSanitizer (the tsan preset; see docs/testing.md)" OFF)
 
 # ccache turns a rebuild of an unchanged Beast translation unit from ~60 s into ~1 s.
 find_program(PARLEY_CCACHE ccache)
@@ -37,6 +38,17 @@ if(PARLEY_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(PARLEY_TSAN)
+  if(PARLEY_SANITIZE)
+    message(FATAL_ERROR "PARLEY_TSAN and PARLEY_SANITIZE cannot be combined")
+  endif()
+  # GCC warns that TSan cannot see std::atomic_thread_fence, which Asio's handler recycling uses;
+  # the warning is about a possible false positive, not about our code.
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer
+                      $<$<CXX_COMPILER_ID:GNU>:-Wno-tsan>)
+  add_link_options(-fsanitize=thread)
 endif()
 
 # parley_library(NAME <target> SOURCES ... DEPS ...)
