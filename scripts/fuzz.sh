@@ -21,16 +21,24 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Crypto decoders (fuzz/), then the client->server frame decoder and the whole server core's
 # dispatch against an in-memory store (lib/proto/fuzz, lib/server/fuzz), then parleyd's flags +
-# TOML config parsing (apps/parleyd/fuzz).
+# TOML config parsing (apps/parleyd/fuzz), then what the client parses from the server and peers
+# (lib/client/fuzz): signed device lists, signed group states with the acceptance rules (leave,
+# tie-break, rebase), attachment decryption, the sanitizer for peers' file names, and a decrypted
+# plaintext up to where the receiver needs its database (unpadding, Content, LinkProof).
 # Seeds (fuzz/corpus/<target>/): crypto targets from parley_fuzz_seeds (fuzz/make_seeds.cpp);
 # request (one valid Frame per request kind, plus refused ones) and core (multi-frame sequences in
 # core_fuzzer.cpp's `[connection][length][frame]` format) from parley_fuzz_wire_seeds
 # (fuzz/make_wire_seeds.cpp, deterministic: `build/fuzz/fuzz/parley_fuzz_wire_seeds fuzz/corpus`);
-# config: hand-written (flags, one per line, then NUL, then TOML).
+# config: hand-written (flags, one per line, then NUL, then TOML); device_list, group_state,
+# attachment, file_name, content from parley_fuzz_client_seeds
+# (lib/client/fuzz/make_client_seeds.cpp, deterministic, fixed test keys:
+# `build/fuzz/lib/client/parley_fuzz_client_seeds fuzz/corpus`).
 targets=(signal_message prekey_signal_message sender_key_message sender_key_distribution
-  public_key record request core config)
+  public_key record request core config device_list group_state attachment file_name content)
 declare -A binary=([request]=lib/proto/parley_fuzz_request [core]=lib/server/parley_fuzz_core
-  [config]=apps/parleyd/parley_fuzz_config)
+  [config]=apps/parleyd/parley_fuzz_config [device_list]=lib/client/parley_fuzz_device_list
+  [group_state]=lib/client/parley_fuzz_group_state [attachment]=lib/client/parley_fuzz_attachment
+  [file_name]=lib/client/parley_fuzz_file_name [content]=lib/client/parley_fuzz_content)
 
 cmake --preset fuzz -B "$build" >/dev/null
 cmake --build "$build" --target "${targets[@]/#/parley_fuzz_}"

@@ -83,7 +83,8 @@ class PowProgressPrinter {
     if (!started_) {
       started_ = true;
       if (!tty_) {
-        std::fprintf(stderr, "parley: proof of work started (about 2^%u hashes expected)\n", bits);
+        (void)std::fprintf(stderr, "parley: proof of work started (about 2^%u hashes expected)\n",
+                           bits);
         return;
       }
     }
@@ -91,16 +92,17 @@ class PowProgressPrinter {
     auto now = Clock::now();
     if (now - last_draw_ < std::chrono::milliseconds(100)) return;
     last_draw_ = now;
-    std::fprintf(stderr, "\r%s   ", pow_progress_line(hashes, bits).c_str());
-    std::fflush(stderr);
+    (void)std::fprintf(stderr, "\r%s   ", pow_progress_line(hashes, bits).c_str());
+    (void)std::fflush(stderr);
   }
 
   void finish(bool ok) {
     if (!enabled_ || !started_) return;
-    if (tty_) std::fputc('\r', stderr);
-    std::fprintf(stderr, "parley: proof of work %s after %llu hashes%s\n", ok ? "done" : "ended",
-                 static_cast<unsigned long long>(last_hashes_), tty_ ? "            " : "");
-    std::fflush(stderr);
+    if (tty_) (void)std::fputc('\r', stderr);
+    (void)std::fprintf(stderr, "parley: proof of work %s after %llu hashes%s\n",
+                       ok ? "done" : "ended", static_cast<unsigned long long>(last_hashes_),
+                       tty_ ? "            " : "");
+    (void)std::fflush(stderr);
   }
 
  private:

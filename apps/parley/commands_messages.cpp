@@ -78,7 +78,8 @@ void sleep_unless_stopped(std::chrono::milliseconds delay) {
 
 std::string seconds_text(std::chrono::milliseconds delay) {
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.1f s", static_cast<double>(delay.count()) / 1000.0);
+  (void)std::snprintf(buffer, sizeof(buffer), "%.1f s",
+                      static_cast<double>(delay.count()) / 1000.0);
   return buffer;
 }
 

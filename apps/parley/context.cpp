@@ -18,9 +18,9 @@ namespace parley::cli {
 namespace {
 
 void write_line(std::FILE* stream, const std::string& line) {
-  std::fwrite(line.data(), 1, line.size(), stream);
-  std::fputc('\n', stream);
-  std::fflush(stream);
+  (void)std::fwrite(line.data(), 1, line.size(), stream);
+  (void)std::fputc('\n', stream);
+  (void)std::fflush(stream);
 }
 
 }  // namespace
@@ -86,7 +86,11 @@ Result<std::unique_ptr<Session>> Session::open(const GlobalOptions& options, Hom
   client::ClientOptions client_options;
   client_options.home = home;
   client_options.passphrase = passphrase;
-  if (passphrase) secure_wipe(passphrase->data(), passphrase->size());
+  if (passphrase) {
+    // One reference: clang-analyzer 14 takes optional::operator->'s addressof for a reallocation.
+    std::string& secret = *passphrase;
+    secure_wipe(secret.data(), secret.size());
+  }
   auto client = client::Client::open(std::move(client_options));
   if (!client.ok()) return client.status();
   session->client_ = std::move(client).value();
@@ -99,8 +103,9 @@ Result<std::unique_ptr<Session>> Session::open(const GlobalOptions& options, Hom
         [meter](const client::TransferProgress& progress) {
           auto text = meter->update(progress, ProgressMeter::Clock::now());
           if (!text) return;
-          std::fwrite(text->data(), 1, text->size(), stderr);
-          std::fflush(stderr);
+          const std::string& bar = *text;  // see secure_wipe above: no -> between data() and size()
+          (void)std::fwrite(bar.data(), 1, bar.size(), stderr);
+          (void)std::fflush(stderr);
         });
   }
   Session* raw = session.get();
@@ -150,8 +155,8 @@ void Session::on_event(const client::Event& event) {
   if (event.kind == client::Event::Kind::kIdentityChanged) {
     // Loud on stderr in every mode, --json and --quiet included: this one must not be missed.
     std::string warning = identity_warning(event);
-    std::fwrite(warning.data(), 1, warning.size(), stderr);
-    std::fflush(stderr);
+    (void)std::fwrite(warning.data(), 1, warning.size(), stderr);
+    (void)std::fflush(stderr);
     if (options_.json) write_line(stdout, event_json(event));
     return;
   }

@@ -14,7 +14,8 @@ struct Unit {
   char suffix;
   std::int64_t seconds;
 };
-constexpr Unit kUnits[] = {{'w', 7 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+constexpr Unit kUnits[] = {
+    {'w', std::int64_t{7} * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
 
 Status bad(std::string_view text) {
   return Status::error(ErrorCode::kInvalidArgument,

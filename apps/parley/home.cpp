@@ -7,6 +7,7 @@ namespace parley::cli {
 
 EnvLookup process_env() {
   return [](const char* name) -> std::optional<std::string> {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): the CLI never modifies its environment.
     const char* value = std::getenv(name);
     if (value == nullptr) return std::nullopt;
     return std::string(value);

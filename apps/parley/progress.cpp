@@ -57,7 +57,7 @@ std::string format_bytes(std::uint64_t bytes) {
     ++unit;
   }
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.1f %s", value, kUnits[unit]);
+  (void)std::snprintf(buffer, sizeof(buffer), "%.1f %s", value, kUnits[unit]);
   return buffer;
 }
 
@@ -67,11 +67,11 @@ std::string format_eta(std::optional<double> seconds) {
   if (total > 99 * 3600 + 59 * 60 + 59) total = 99 * 3600 + 59 * 60 + 59;
   char buffer[32];
   if (total >= 3600) {
-    std::snprintf(buffer, sizeof(buffer), "%u:%02u:%02u", static_cast<unsigned>(total / 3600),
-                  static_cast<unsigned>(total / 60 % 60), static_cast<unsigned>(total % 60));
+    (void)std::snprintf(buffer, sizeof(buffer), "%u:%02u:%02u", static_cast<unsigned>(total / 3600),
+                        static_cast<unsigned>(total / 60 % 60), static_cast<unsigned>(total % 60));
   } else {
-    std::snprintf(buffer, sizeof(buffer), "%u:%02u", static_cast<unsigned>(total / 60),
-                  static_cast<unsigned>(total % 60));
+    (void)std::snprintf(buffer, sizeof(buffer), "%u:%02u", static_cast<unsigned>(total / 60),
+                        static_cast<unsigned>(total % 60));
   }
   return buffer;
 }
@@ -81,7 +81,7 @@ std::string progress_bar_line(const std::string& name, bool upload, const Progre
   unsigned percent = percent_of(figures);
   std::size_t filled = percent * kBarCells / 100;
   char percent_text[8];
-  std::snprintf(percent_text, sizeof(percent_text), "%3u%%", percent);
+  (void)std::snprintf(percent_text, sizeof(percent_text), "%3u%%", percent);
   std::string tail = " [" + std::string(filled, '#') + std::string(kBarCells - filled, '-') + "] " +
                      percent_text + "  " + format_bytes(figures.done) + " / " +
                      format_bytes(figures.total) + "  " + rate_text(figures.bytes_per_second) +

@@ -53,6 +53,9 @@ int gen_cert(const GenCertSettings& settings) {
 
 }  // namespace
 
+// Failures are reported as Status; an exception that still escapes (bad_alloc, a CLI11 or spdlog
+// setup bug) is fatal, and std::terminate is the right end for it.
+// NOLINTNEXTLINE(bugprone-exception-escape): see above.
 int main(int argc, char** argv) {
   // Signals are taken by sigwait() in serve(); block them before any thread exists so none of the
   // network or worker threads is interrupted by them.
@@ -61,7 +64,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not a crash
+  (void)signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not a crash
 
   auto logger = spdlog::stderr_color_mt("parleyd");
   spdlog::set_default_logger(logger);

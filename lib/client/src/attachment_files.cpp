@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <system_error>
 #include <utility>
 
 namespace parley::client::attachment {
@@ -20,7 +20,7 @@ Status io_error(const std::string& what, int error) {
                    : error == ENOENT                  ? ErrorCode::kNotFound
                    : error == EEXIST                  ? ErrorCode::kAlreadyExists
                                                       : ErrorCode::kStorageIo;
-  return Status::error(code, what + ": " + std::strerror(error));
+  return Status::error(code, what + ": " + std::generic_category().message(error));
 }
 
 // Decodes one UTF-8 code point at `i`; returns its length, 0 when invalid.

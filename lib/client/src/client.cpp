@@ -57,7 +57,7 @@ std::int64_t Client::Impl::now_ms() const {
       .count();
 }
 
-void Client::Impl::emit(Event event) const {
+void Client::Impl::emit(const Event& event) const {
   if (on_event) on_event(event);
 }
 

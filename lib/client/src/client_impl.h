@@ -78,7 +78,7 @@ struct Client::Impl {
   std::optional<std::uint32_t> linked_device;
 
   std::int64_t now_ms() const;
-  void emit(Event event) const;
+  void emit(const Event& event) const;
   Bytes own_account_id() const { return account ? account->account_id : Bytes{}; }
   std::string own_hex() const { return hex_id(own_account_id()); }
   bool is_primary() const { return account && account->device_id == 1; }

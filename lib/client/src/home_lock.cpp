@@ -7,8 +7,8 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <string>
+#include <system_error>
 #include <utility>
 
 namespace parley::client {
@@ -16,7 +16,7 @@ namespace parley::client {
 namespace {
 
 std::string errno_text(int error) {
-  return std::strerror(error);
+  return std::generic_category().message(error);
 }
 
 }  // namespace

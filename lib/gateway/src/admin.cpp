@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,7 +93,7 @@ asio::awaitable<void> serve(beast::tcp_stream stream, const AdminContext& contex
   for (int i = 0; i < kMaxRequestsPerConnection; ++i) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(8 * 1024);
-    parser.body_limit(8 * 1024);
+    parser.body_limit(std::uint64_t{8} * 1024);
     stream.expires_after(kRequestTimeout);
     co_await http::async_read(stream, buffer, parser,
                               asio::redirect_error(asio::use_awaitable, ec));

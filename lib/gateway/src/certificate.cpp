@@ -14,10 +14,10 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <system_error>
 
 namespace parley::gateway {
 namespace {
@@ -143,7 +143,7 @@ Status write_file_atomically(const std::string& path, const std::string& content
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     return Status::error(ErrorCode::kStorageIo,
-                         "cannot create " + temp + ": " + std::strerror(errno));
+                         "cannot create " + temp + ": " + std::generic_category().message(errno));
   }
   std::size_t written = 0;
   while (written < content.size()) {
@@ -154,7 +154,7 @@ Status write_file_atomically(const std::string& path, const std::string& content
       ::close(fd);
       ::unlink(temp.c_str());
       return Status::error(ErrorCode::kStorageIo,
-                           "cannot write " + temp + ": " + std::strerror(error));
+                           "cannot write " + temp + ": " + std::generic_category().message(error));
     }
     written += static_cast<std::size_t>(n);
   }
@@ -162,7 +162,7 @@ Status write_file_atomically(const std::string& path, const std::string& content
     int error = errno;
     ::unlink(temp.c_str());
     return Status::error(ErrorCode::kStorageIo,
-                         "cannot write " + path + ": " + std::strerror(error));
+                         "cannot write " + path + ": " + std::generic_category().message(error));
   }
   return {};
 }
@@ -208,7 +208,7 @@ Result<std::string> certificate_fingerprint(const std::string& cert_file) {
     return Status::error(ErrorCode::kNotFound, "cannot open " + cert_file);
   }
   Owned<X509> cert(PEM_read_X509(file, nullptr, nullptr, nullptr));
-  std::fclose(file);
+  (void)std::fclose(file);  // read-only: nothing was written that a failed close could lose
   if (!cert) return Status::error(ErrorCode::kInvalidKey, "not a PEM certificate: " + cert_file);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;

@@ -102,9 +102,9 @@ using Stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 // Requests one connection may make before the upgrade (or as a plain web client) before we close.
 constexpr int kMaxPlainRequests = 32;
-constexpr std::size_t kMaxRequestHeaderBytes = 8 * 1024;
-constexpr std::size_t kMaxRequestBodyBytes = 16 * 1024;
-constexpr std::size_t kReadChunkBytes = 64 * 1024;
+constexpr std::size_t kMaxRequestHeaderBytes = std::size_t{8} * 1024;
+constexpr std::size_t kMaxRequestBodyBytes = std::size_t{16} * 1024;
+constexpr std::size_t kReadChunkBytes = std::size_t{64} * 1024;
 
 auto with_error(beast::error_code& ec) {
   return asio::redirect_error(asio::use_awaitable, ec);
@@ -198,7 +198,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     s.context_.metrics.connection_opened();
 
     s.active_parts_ = 2;
-    asio::co_spawn(executor, write_loop(self), [self](std::exception_ptr e) {
+    asio::co_spawn(executor, write_loop(self), [self](const std::exception_ptr& e) {
       if (e) self->cut();
     });
     co_await s.read_loop();
@@ -398,7 +398,7 @@ void start_session(tcp::socket socket, SessionContext& context) {
   }
   auto session = std::make_shared<Session>(std::move(socket), context);
   session->set_registry_id(context.registry.add(session));
-  asio::co_spawn(session->executor(), Session::run(session), [](std::exception_ptr e) {
+  asio::co_spawn(session->executor(), Session::run(session), [](const std::exception_ptr& e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);

@@ -120,9 +120,10 @@ class WebSocketChannel final : public FrameChannel {
       cut();
     });
     stage_ = "resolving the host name";
-    resolver_.async_resolve(
-        options_.host, std::to_string(options_.port),
-        [this](error_code ec, tcp::resolver::results_type results) { on_resolved(ec, results); });
+    resolver_.async_resolve(options_.host, std::to_string(options_.port),
+                            [this](error_code ec, const tcp::resolver::results_type& results) {
+                              on_resolved(ec, results);
+                            });
     ioc_.run();  // returns when the chain has finished and the deadline timer is cancelled
     return connect_status_;
   }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // Sign-up (proof of work), device authentication, usernames and account deletion.
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "core_impl.h"
 #include "parley/crypto/random.h"
@@ -22,8 +24,7 @@ std::int64_t expiry_ms(const Clock& clock, std::chrono::seconds ttl) {
 // Single use: the slot is emptied whether or not the presented value matches.
 Status take_challenge(std::optional<Challenge>& slot, const std::string& presented,
                       MonotonicTime now) {
-  std::optional<Challenge> challenge = std::move(slot);
-  slot.reset();
+  std::optional<Challenge> challenge = std::exchange(slot, std::nullopt);
   if (!challenge || now >= challenge->expires ||
       as_bytes(presented).size() != challenge->value.size() ||
       presented != as_string_view(challenge->value)) {

@@ -99,7 +99,7 @@ ServerCore::Impl::Impl(store::Store& store_ref, store::BlobStore& blobs_ref, con
       blobs(blobs_ref),
       clock(clock_ref),
       metrics(metrics_ref),
-      config(std::move(config_value)),
+      config(config_value),
       pool(config.worker_threads),
       limiters(config.abuse, clock_ref),
       pow_difficulty_bits(config.pow_difficulty_bits) {}
@@ -319,7 +319,7 @@ Status ServerCore::Impl::run_maintenance() {
 
 ServerCore::ServerCore(store::Store& store, store::BlobStore& blobs, const Clock& clock,
                        Metrics& metrics, ServerCoreConfig config)
-    : impl_(std::make_shared<Impl>(store, blobs, clock, metrics, std::move(config))) {
+    : impl_(std::make_shared<Impl>(store, blobs, clock, metrics, config)) {
   describe_metrics(metrics);
   impl_->update_attachment_gauges();
   metrics.set_gauge("parley_pow_difficulty_bits", "", impl_->pow_difficulty_bits.load());

@@ -37,7 +37,7 @@ constexpr std::string_view kTempSuffix = ".blob.tmp";
 constexpr std::string_view kCorruptSuffix = ".corrupt";
 
 Status io_error(std::string_view what, int error) {
-  std::string message = std::string(what) + ": " + std::strerror(error);
+  std::string message = std::string(what) + ": " + std::generic_category().message(error);
   if (error == ENOSPC || error == EDQUOT) {
     return Status::error(ErrorCode::kStorageFull, std::move(message));
   }

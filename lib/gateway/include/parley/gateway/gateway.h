@@ -45,7 +45,7 @@ struct GatewayConfig {
   unsigned threads = 0;
 
   // One WebSocket message = one frame; a larger one closes the connection (code 1009).
-  std::size_t max_frame_bytes = 256 * 1024;
+  std::size_t max_frame_bytes = std::size_t{256} * 1024;
   // Per-connection outbound queue. A client that lets it fill up is dropped.
   std::size_t max_queued_frames = 1024;
   std::size_t max_queued_bytes = 8u << 20;

@@ -25,10 +25,10 @@ inline constexpr std::size_t kMinUsernameLength = 3;
 inline constexpr std::size_t kMaxUsernameLength = 32;
 
 struct Limits {
-  std::size_t max_frame_bytes = 256 * 1024;      // one encoded Frame (one WebSocket message)
-  std::size_t max_ciphertext_bytes = 64 * 1024;  // one message copy for one device
-  std::size_t max_copies_per_send = 16;          // recipient devices in one send
-  std::size_t min_client_message_id_bytes = 8;   // client message id (dedupe key)
+  std::size_t max_frame_bytes = 256UL * 1024;      // one encoded Frame (one WebSocket message)
+  std::size_t max_ciphertext_bytes = 64UL * 1024;  // one message copy for one device
+  std::size_t max_copies_per_send = 16;            // recipient devices in one send
+  std::size_t min_client_message_id_bytes = 8;     // client message id (dedupe key)
   std::size_t max_client_message_id_bytes = 64;
   std::size_t max_prekeys_per_upload = 100;         // one-time prekeys in one upload
   std::size_t max_acks_per_request = 256;           // seqs in one ack
@@ -42,7 +42,7 @@ struct Limits {
   std::size_t max_group_recipient_accounts = 1000;
   // One attachment upload or download chunk. Clients default to 12 KiB so a transfer keeps
   // working where a censor freezes flows after ~16 KB (DESIGN.md "Staying connected").
-  std::size_t max_attachment_chunk_bytes = 64 * 1024;
+  std::size_t max_attachment_chunk_bytes = 64UL * 1024;
 };
 
 }  // namespace parley::proto

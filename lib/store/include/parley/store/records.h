@@ -34,6 +34,7 @@ struct DeviceAddress {
   AccountId account_id{};
   DeviceId device_id = 0;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>.
   friend auto operator<=>(const DeviceAddress&, const DeviceAddress&) = default;
 };
 

@@ -34,7 +34,8 @@ struct StoreStats {
 
   // Envelopes per WAL fsync: the group-commit gain (0 when nothing was synced).
   double envelopes_per_sync() const {
-    return wal_syncs == 0 ? 0.0 : static_cast<double>(envelopes_written) / wal_syncs;
+    return wal_syncs == 0 ? 0.0
+                          : static_cast<double>(envelopes_written) / static_cast<double>(wal_syncs);
   }
 };
 
