@@ -25,9 +25,6 @@ inline constexpr std::uint32_t kDefaultChunkBytes = 12 * 1024;
 // Progress is reported every this many chunks, and once at the end.
 inline constexpr std::uint32_t kProgressEveryChunks = 4;
 
-// Sends `request` signed in and returns the response whatever its status (the upload needs the
-// body of a failed_precondition); only transport failures are errors.
-Result<wire::Response> call_raw(Client::Impl& impl, wire::Request request);
 // The Status of a server response, except that the server's own storage failures become
 // kResourceExhausted: they are the server's trouble (retry later), not this device's disk.
 Status server_status(const wire::Response& response);

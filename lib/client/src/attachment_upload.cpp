@@ -23,13 +23,6 @@ namespace parley::client {
 
 namespace attachment {
 
-Result<wire::Response> call_raw(Client::Impl& impl, wire::Request request) {
-  PARLEY_RETURN_IF_ERROR(impl.ensure_signed_in());
-  auto response = impl.connection->call_raw(std::move(request));
-  if (!response.ok() && impl.connection->broken()) impl.drop_connection();
-  return response;
-}
-
 Status server_status(const wire::Response& response) {
   Status status = response_status(response);
   if (is_storage_error(status.code())) {
@@ -40,7 +33,7 @@ Status server_status(const wire::Response& response) {
 }
 
 Result<wire::Response> call_server(Client::Impl& impl, wire::Request request) {
-  PARLEY_ASSIGN_OR_RETURN(wire::Response response, call_raw(impl, std::move(request)));
+  PARLEY_ASSIGN_OR_RETURN(wire::Response response, impl.call_raw(std::move(request)));
   PARLEY_RETURN_IF_ERROR(server_status(response));
   return response;
 }
@@ -221,8 +214,7 @@ struct Uploader {
       body->set_attachment_id(upload.attachment_id.data(), upload.attachment_id.size());
       body->set_offset(received);
       body->set_data(data.data(), data.size());
-      PARLEY_ASSIGN_OR_RETURN(wire::Response response,
-                              attachment::call_raw(impl, std::move(request)));
+      PARLEY_ASSIGN_OR_RETURN(wire::Response response, impl.call_raw(std::move(request)));
       Status status = attachment::server_status(response);
       if (status.code() == ErrorCode::kFailedPrecondition &&
           response.has_upload_attachment_chunk() && ++refusals <= 3) {

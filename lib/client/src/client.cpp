@@ -148,6 +148,13 @@ Result<wire::Response> Client::Impl::call(wire::Request request) {
   return response;
 }
 
+Result<wire::Response> Client::Impl::call_raw(wire::Request request) {
+  PARLEY_RETURN_IF_ERROR(ensure_signed_in());
+  auto response = connection->call_raw(std::move(request));
+  if (!response.ok() && connection->broken()) drop_connection();
+  return response;
+}
+
 // ---- Client --------------------------------------------------------------------------------
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -91,6 +91,9 @@ struct Client::Impl {
   Status ensure_signed_in();
   void drop_connection();
   Result<wire::Response> call(wire::Request request);  // signed in first
+  // Like call(), but a non-zero status is in the response, not the error (the caller reads its
+  // body, e.g. a device mismatch). Either way a broken connection is dropped.
+  Result<wire::Response> call_raw(wire::Request request);
   ServerSettings saved_server() const;
 
   // ---- account_setup.cpp ----

@@ -401,12 +401,8 @@ Status Client::Impl::send_group_entry(OutboxEntry& entry) {
             entry.request.data(), static_cast<int>(entry.request.size()))) {
       return Status::error(ErrorCode::kStorageCorrupt, "an outbox entry does not parse");
     }
-    PARLEY_RETURN_IF_ERROR(ensure_signed_in());
-    auto response = connection->call_raw(std::move(request));
-    if (!response.ok()) {
-      if (connection->broken()) drop_connection();
-      return response.status();
-    }
+    auto response = call_raw(std::move(request));
+    if (!response.ok()) return response.status();
     Status status = response_status(*response);
     if (status.code() == ErrorCode::kDeviceMismatch) {
       // Nothing was stored: learn the named accounts' devices again and encrypt anew.

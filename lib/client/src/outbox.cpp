@@ -142,12 +142,8 @@ Status Client::Impl::send_entry(OutboxEntry& entry) {
                                                         static_cast<int>(entry.request.size()))) {
       return Status::error(ErrorCode::kStorageCorrupt, "an outbox entry does not parse");
     }
-    PARLEY_RETURN_IF_ERROR(ensure_signed_in());
-    auto response = connection->call_raw(std::move(request));
-    if (!response.ok()) {
-      if (connection->broken()) drop_connection();
-      return response.status();
-    }
+    auto response = call_raw(std::move(request));
+    if (!response.ok()) return response.status();
     Status status = response_status(*response);
     if (status.code() == ErrorCode::kDeviceMismatch) {
       entry.request.clear();  // nothing was stored: encrypt again for the current devices
