@@ -206,7 +206,7 @@ TEST(OutputTest, FilesShowTheirNameSizeAndWhereTheyWereSaved) {
   Event saved = message_from_bob("/home/bob/downloads/photo.jpg");
   saved.kind = Event::Kind::kFileReceived;
   saved.file_name = "photo.jpg";
-  saved.file_size = 10 * 1024 * 1024;
+  saved.file_size = 10UL * 1024 * 1024;
   EXPECT_EQ(event_text(saved), "file from bob saved: /home/bob/downloads/photo.jpg (10.0 MiB)");
   EXPECT_EQ(event_json(saved),
             "{\"event\":\"file_received\",\"from\":\"bob\",\"account\":"
@@ -254,7 +254,7 @@ TEST(OutputTest, HistoryLinesShowTheFileAndItsState) {
   message.text = "the route";
   message.has_file = true;
   message.file_name = "route\x1b[2J.pdf";
-  message.file_size = 3 * 1024 * 1024;
+  message.file_size = 3UL * 1024 * 1024;
   message.file_state = "downloading";
   std::string line = message_text_line(message);
   EXPECT_NE(line.find("bob: the route"), std::string::npos);

@@ -8,7 +8,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-client::TransferProgress at(std::uint64_t done, std::uint64_t total = 10 * 1024 * 1024,
+client::TransferProgress at(std::uint64_t done, std::uint64_t total = 10UL * 1024 * 1024,
                             bool upload = true, std::string id = "aa") {
   client::TransferProgress progress;
   progress.client_message_id_hex = std::move(id);
@@ -23,7 +23,7 @@ TEST(ProgressTest, BytesAndEtaAreShort) {
   EXPECT_EQ(format_bytes(0), "0 B");
   EXPECT_EQ(format_bytes(1023), "1023 B");
   EXPECT_EQ(format_bytes(1536), "1.5 KiB");
-  EXPECT_EQ(format_bytes(10 * 1024 * 1024), "10.0 MiB");
+  EXPECT_EQ(format_bytes(10UL * 1024 * 1024), "10.0 MiB");
   EXPECT_EQ(format_bytes(std::uint64_t{3} << 30), "3.0 GiB");
   EXPECT_EQ(format_eta(std::nullopt), "--:--");
   EXPECT_EQ(format_eta(4.4), "0:04");
@@ -33,7 +33,7 @@ TEST(ProgressTest, BytesAndEtaAreShort) {
 }
 
 TEST(ProgressTest, BarShowsBytesRateAndEta) {
-  ProgressFigures figures{5 * 1024 * 1024, 10 * 1024 * 1024, 1.25 * 1024 * 1024, 4.0};
+  ProgressFigures figures{5UL * 1024 * 1024, 10UL * 1024 * 1024, 1.25 * 1024 * 1024, 4.0};
   EXPECT_EQ(progress_bar_line("photo.jpg", true, figures, 100),
             "sending photo.jpg [##########----------]  50%  5.0 MiB / 10.0 MiB  1.2 MiB/s  "
             "ETA 0:04");
@@ -57,16 +57,16 @@ TEST(ProgressTest, TerminalRedrawsAtMostEvery200MsAndEndsTheLine) {
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->front(), '\r');
   EXPECT_FALSE(meter.update(at(1024), t0 + 100ms).has_value());
-  auto later = meter.update(at(5 * 1024 * 1024), t0 + 2s);
+  auto later = meter.update(at(5UL * 1024 * 1024), t0 + 2s);
   ASSERT_TRUE(later.has_value());
   EXPECT_NE(later->find("2.5 MiB/s"), std::string::npos) << *later;
   EXPECT_NE(later->find("ETA 0:02"), std::string::npos) << *later;
   EXPECT_NE(later->back(), '\n');
-  auto end = meter.update(at(10 * 1024 * 1024), t0 + 2s + 10ms);  // the end is never skipped
+  auto end = meter.update(at(10UL * 1024 * 1024), t0 + 2s + 10ms);  // the end is never skipped
   ASSERT_TRUE(end.has_value());
   EXPECT_NE(end->find("100%"), std::string::npos);
   EXPECT_EQ(end->back(), '\n');
-  EXPECT_FALSE(meter.update(at(10 * 1024 * 1024), t0 + 3s).has_value());  // shown once
+  EXPECT_FALSE(meter.update(at(10UL * 1024 * 1024), t0 + 3s).has_value());  // shown once
 }
 
 TEST(ProgressTest, PlainLinesAtEveryTenPercentAndTheEnd) {

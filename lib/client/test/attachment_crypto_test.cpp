@@ -63,7 +63,7 @@ class AttachmentCryptoTest : public ::testing::Test {
 TEST_F(AttachmentCryptoTest, RoundTripsAtEverySizeThatMatters) {
   for (std::size_t size :
        {std::size_t{0}, std::size_t{1}, std::size_t{kChunk - 1}, std::size_t{kChunk},
-        std::size_t{kChunk + 1}, std::size_t{3 * kChunk}, std::size_t{5 * kChunk + 17}}) {
+        std::size_t{kChunk + 1}, std::size_t{3UL * kChunk}, std::size_t{5UL * kChunk + 17}}) {
     SCOPED_TRACE(size);
     std::string content = random_text(size);
     EncryptedFile file = encrypt(content);
@@ -76,12 +76,12 @@ TEST_F(AttachmentCryptoTest, RoundTripsAtEverySizeThatMatters) {
     EXPECT_EQ(testing::file_bytes(opened()), content);
   }
   // An exact multiple needs no extra empty chunk; an empty file is one empty final chunk.
-  EXPECT_EQ(ciphertext_size_for(2 * kChunk, kChunk), kHeaderBytes + 2 * (kChunk + 17));
+  EXPECT_EQ(ciphertext_size_for(2UL * kChunk, kChunk), kHeaderBytes + 2UL * (kChunk + 17));
   EXPECT_EQ(ciphertext_size_for(0, kChunk), kHeaderBytes + 17);
 }
 
 TEST_F(AttachmentCryptoTest, EveryKeyIsFreshAndTheCiphertextHidesThePlaintext) {
-  std::string content(4 * kChunk, 'A');
+  std::string content(4UL * kChunk, 'A');
   EncryptedFile first = encrypt(content);
   std::string first_sealed = testing::file_bytes(sealed());
   EncryptedFile second = encrypt(content);
@@ -109,7 +109,7 @@ TEST_F(AttachmentCryptoTest, AFlippedByteAnywhereIsRefusedAndNothingIsLeft) {
 }
 
 TEST_F(AttachmentCryptoTest, TruncationAndTrailingDataAreRefused) {
-  std::string content = random_text(3 * kChunk);
+  std::string content = random_text(3UL * kChunk);
   EncryptedFile file = encrypt(content);
   std::string original = testing::file_bytes(sealed());
   const std::size_t sealed_chunk = kChunk + kChunkOverheadBytes;

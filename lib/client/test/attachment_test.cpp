@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "assert_ok.h"
 #include "loopback_server.h"
 #include "parley/client/client.h"
 #include "parley/crypto/random.h"
@@ -192,12 +193,6 @@ std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir) {
   return files;
 }
 
-#define ASSERT_OK(expr)                                                \
-  do {                                                                 \
-    const ::parley::Status status_ = (expr);                           \
-    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_.to_string(); \
-  } while (false)
-
 constexpr std::size_t kFileSize = 300 * 1024 + 123;  // several secretstream and transfer chunks
 
 TEST(AttachmentTest, ArrivesByteIdenticalAtTheRecipientAndTheSendersOtherDevice) {
@@ -313,7 +308,7 @@ TEST(AttachmentTest, UploadResumesAfterTheNetworkDropsAndAfterARestartNeverFromZ
 
   // The network goes away once 100 KiB are acknowledged.
   alice.on_progress = [&](const TransferProgress& progress) {
-    if (progress.upload && progress.done_bytes >= 100 * 1024) server.set_reachable(false);
+    if (progress.upload && progress.done_bytes >= 100UL * 1024) server.set_reachable(false);
   };
   auto id = alice->queue_file("bob", source / "notes.bin");
   ASSERT_TRUE(id.ok());
@@ -328,7 +323,7 @@ TEST(AttachmentTest, UploadResumesAfterTheNetworkDropsAndAfterARestartNeverFromZ
   server.set_reachable(true);
   alice.progress().clear();
   alice.on_progress = [&](const TransferProgress& progress) {
-    if (progress.upload && progress.done_bytes >= 200 * 1024) server.set_reachable(false);
+    if (progress.upload && progress.done_bytes >= 200UL * 1024) server.set_reachable(false);
   };
   EXPECT_FALSE(alice->flush().ok());
   alice.on_progress = nullptr;
@@ -348,7 +343,7 @@ TEST(AttachmentTest, UploadResumesAfterTheNetworkDropsAndAfterARestartNeverFromZ
   {
     std::lock_guard lock(alice.tap().mutex);
     // Every byte went up once, plus at most the chunk in flight at each of the two cuts.
-    EXPECT_LE(alice.tap().uploaded_bytes, total + 2 * 12 * 1024);
+    EXPECT_LE(alice.tap().uploaded_bytes, total + 2UL * 12 * 1024);
     EXPECT_GE(alice.tap().uploaded_bytes, total);
     EXPECT_EQ(std::count(alice.tap().upload_offsets.begin(), alice.tap().upload_offsets.end(), 0u),
               1);  // never started over
@@ -370,7 +365,7 @@ TEST(AttachmentTest, DownloadResumesAfterTheNetworkDropsAndAfterARestart) {
   ASSERT_OK(alice->flush());
 
   bob.on_progress = [&](const TransferProgress& progress) {
-    if (!progress.upload && progress.done_bytes >= 120 * 1024) server.set_reachable(false);
+    if (!progress.upload && progress.done_bytes >= 120UL * 1024) server.set_reachable(false);
   };
   EXPECT_FALSE(bob->sync().ok());
   bob.on_progress = nullptr;
@@ -393,7 +388,7 @@ TEST(AttachmentTest, DownloadResumesAfterTheNetworkDropsAndAfterARestart) {
   EXPECT_EQ(testing::file_bytes(received[0].body), content);
   std::uint64_t total = bob.progress().back().total_bytes;
   std::lock_guard lock(bob.tap().mutex);
-  EXPECT_LE(bob.tap().downloaded_bytes, total + 12 * 1024);
+  EXPECT_LE(bob.tap().downloaded_bytes, total + 12UL * 1024);
 }
 
 TEST(AttachmentTest, ExpiredBlobGivesAClearErrorAndNoFile) {
@@ -403,7 +398,7 @@ TEST(AttachmentTest, ExpiredBlobGivesAClearErrorAndNoFile) {
   sign_up(alice, "alice");
   sign_up(bob, "bob");
   TempHome source;
-  make_file(source / "late.bin", 50 * 1024, "expired-marker");
+  make_file(source / "late.bin", 50UL * 1024, "expired-marker");
   auto id = alice->queue_file("bob", source / "late.bin", "for later");
   ASSERT_TRUE(id.ok());
   ASSERT_OK(alice->flush());
@@ -441,7 +436,7 @@ TEST(AttachmentTest, AnUploadWhoseBlobExpiredStartsOverWithANewOne) {
   TempHome source;
   std::string content = make_file(source / "slow.bin", kFileSize, "slow-marker");
   alice.on_progress = [&](const TransferProgress& progress) {
-    if (progress.done_bytes >= 50 * 1024) server.set_reachable(false);
+    if (progress.done_bytes >= 50UL * 1024) server.set_reachable(false);
   };
   ASSERT_TRUE(alice->queue_file("bob", source / "slow.bin").ok());
   EXPECT_FALSE(alice->flush().ok());
@@ -493,7 +488,7 @@ TEST(AttachmentTest, ListenDownloadsWhenIdleAndAStopPausesATransferThatResumesLa
   sign_up(alice, "alice");
   sign_up(bob, "bob");
   TempHome source;
-  std::string first = make_file(source / "first.bin", 40 * 1024, "listen-marker-1");
+  std::string first = make_file(source / "first.bin", 40UL * 1024, "listen-marker-1");
   ASSERT_TRUE(alice->queue_file("bob", source / "first.bin").ok());
   ASSERT_OK(alice->flush());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -513,7 +508,7 @@ TEST(AttachmentTest, ListenDownloadsWhenIdleAndAStopPausesATransferThatResumesLa
   ASSERT_OK(alice->flush());
   bool stop = false;
   bob.on_progress = [&](const TransferProgress& progress) {
-    if (progress.done_bytes >= 100 * 1024) stop = true;
+    if (progress.done_bytes >= 100UL * 1024) stop = true;
   };
   bob.progress().clear();
   deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

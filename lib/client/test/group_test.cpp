@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../src/group_state.h"
+#include "assert_ok.h"
 #include "loopback_server.h"
 #include "parley/client/client.h"
 #include "parley/client/database_key.h"
@@ -197,12 +198,6 @@ class Device {
 ServerSettings loopback_settings() {
   return {"loopback:1", {}};
 }
-
-#define ASSERT_OK(expr)                                                \
-  do {                                                                 \
-    const ::parley::Status status_ = (expr);                           \
-    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_.to_string(); \
-  } while (false)
 
 void sign_up(Device& device, const std::string& name) {
   ASSERT_OK(device->create_account(loopback_settings(), name, nullptr));

@@ -8,7 +8,7 @@
 namespace parley::server::testing {
 namespace {
 
-constexpr std::size_t kChunk = 12 * 1024;
+constexpr std::size_t kChunk = 12UL * 1024;
 
 std::string content(std::size_t size) {
   std::string out(size, '\0');
@@ -135,7 +135,7 @@ TEST_F(AttachmentTest, AWrongOffsetAnswersWithWhatTheServerHoldsAndTheUploadResu
     ASSERT_EQ(status_of(upload(alice_, id, offset, data.substr(offset, kChunk))), ErrorCode::kOk);
   }
   std::string back;
-  for (std::uint64_t at = 0; at < data.size(); at += 64 * 1024) {
+  for (std::uint64_t at = 0; at < data.size(); at += 64UL * 1024) {
     back += download(bob_, id, at, 64 * 1024).download_attachment_chunk().data();
   }
   EXPECT_EQ(back, data);
