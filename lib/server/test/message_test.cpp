@@ -106,7 +106,7 @@ TEST_F(MessageTest, OfflineDeviceDrainsInOrderThenGetsQueueEmpty) {
   alice_[0]->close();
   for (int i = 0; i < 250; ++i) {  // more than one drain batch
     char id[32];
-    std::snprintf(id, sizeof id, "message-%04d", i);
+    (void)std::snprintf(id, sizeof id, "message-%04d", i);
     ASSERT_EQ(status_of(bob_->send_message(alice(), {1}, id, "m" + std::to_string(i))),
               ErrorCode::kOk);
   }
@@ -274,7 +274,7 @@ TEST(MessageConcurrency, DrainAndLivePushesHaveNoGapsOrDuplicates) {
     threads.emplace_back([&, s] {
       for (int i = 0; i < kEach; ++i) {
         char id[32];
-        std::snprintf(id, sizeof id, "m-%02d-%04d", s, i);
+        (void)std::snprintf(id, sizeof id, "m-%02d-%04d", s, i);
         EXPECT_EQ(status_of(senders[s]->send_message(a.account, {1}, id, "x")), ErrorCode::kOk);
       }
     });
@@ -283,7 +283,7 @@ TEST(MessageConcurrency, DrainAndLivePushesHaveNoGapsOrDuplicates) {
   Client device(*f.core);
   ASSERT_EQ(status_of(device.authenticate(a)), ErrorCode::kOk);
   for (auto& t : threads) t.join();
-  ASSERT_TRUE(device.wait_for_messages(kSenders * kEach));
+  ASSERT_TRUE(device.wait_for_messages(std::size_t{kSenders} * kEach));
   ASSERT_TRUE(device.wait_for_queue_empty());
   auto messages = device.messages();
   ASSERT_EQ(messages.size(), static_cast<std::size_t>(kSenders * kEach));

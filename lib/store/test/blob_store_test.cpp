@@ -18,7 +18,7 @@ namespace parley::store::testing {
 namespace {
 
 constexpr std::int64_t kNow = 1'767'225'600'000;
-constexpr std::int64_t kDay = 24 * 3600 * 1000;
+constexpr std::int64_t kDay = std::int64_t{24} * 3600 * 1000;
 
 BlobId blob_id(std::uint8_t n) {
   BlobId id{};
@@ -300,7 +300,7 @@ TEST_F(FileBlobStoreTest, PartialUploadSurvivesARestartAndResumes) {
         blobs().append(blob_id(1), account_id(1), offset, slice(data, offset, 12'288), kNow).ok());
   }
   reopen();
-  EXPECT_EQ(download(1, 64 * 1024), data);
+  EXPECT_EQ(download(1, 64UL * 1024), data);
   EXPECT_EQ(blobs().stats().bytes_received, 50'000u);
   // Quota and ownership came back with the index.
   EXPECT_EQ(blobs().append(blob_id(1), account_id(2), 50'000, Bytes(1), kNow).status().code(),

@@ -117,8 +117,11 @@ void read_acks(int fd, std::set<std::uint64_t>& acked, std::string& partial,
 }
 
 TEST(RocksDbCrashTest, EveryAcknowledgedMessageSurvivesSigkillExactlyOnce) {
-  if (const char* dir = std::getenv(kChildDirEnv)) {
-    run_child(dir, std::atoi(std::getenv(kChildFdEnv)));
+  // The test re-runs itself as the child process; the environment says so (read before any
+  // thread starts).
+  if (const char* dir = std::getenv(kChildDirEnv)) {  // NOLINT(concurrency-mt-unsafe)
+    const char* fd = std::getenv(kChildFdEnv);        // NOLINT(concurrency-mt-unsafe)
+    run_child(dir, fd == nullptr ? -1 : std::atoi(fd));
   }
   RocksDbBackend backend;
   {

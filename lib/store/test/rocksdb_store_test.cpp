@@ -153,7 +153,7 @@ TEST_F(RocksDbStoreTest, ConcurrentSyncedAppendsShareFsyncs) {
   EXPECT_EQ(errors.load(), 0);
   std::uint64_t envelopes = after.envelopes_written - before.envelopes_written;
   std::uint64_t syncs = after.wal_syncs - before.wal_syncs;
-  EXPECT_EQ(envelopes, std::uint64_t{kThreads * kAppendsPerThread});
+  EXPECT_EQ(envelopes, std::uint64_t{kThreads} * kAppendsPerThread);
   EXPECT_GT(syncs, 0u);
   // Group commit: fewer fsyncs than acknowledged writes, with followers riding on leaders.
   EXPECT_LT(syncs, envelopes);

@@ -21,7 +21,7 @@ class MailboxTest : public StoreTest<Backend> {
     this->create_account_with_devices(2, 1);
   }
 
-  AppendRequest request(std::vector<NewEnvelope> envelopes, std::string dedupe_key = {},
+  AppendRequest request(std::vector<NewEnvelope> envelopes, const std::string& dedupe_key = {},
                         std::uint64_t cap = 0) {
     AppendRequest r;
     r.envelopes = std::move(envelopes);
@@ -231,7 +231,7 @@ TYPED_TEST(MailboxTest, ConcurrentAppendsWithRetriesNeverDuplicate) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(errors, 0);
-  const std::size_t messages = kThreads / 2 * kMessagesPerThread;
+  const std::size_t messages = std::size_t{kThreads} / 2 * kMessagesPerThread;
   ASSERT_EQ(acked.size(), messages);
   for (const DeviceAddress& to : {address(1, 1), address(2, 1)}) {
     auto stored = this->store().read_messages(to, 0, 10'000);
