@@ -23,7 +23,7 @@ class SharedPayloadTest : public StoreTest<Backend> {
 
   // One shared payload for every listed device (their envelopes carry no payload of their own).
   AppendRequest fan_out(const std::vector<DeviceAddress>& to, std::string_view payload,
-                        std::string dedupe_key = {}, std::int64_t timestamp_ms = 1000) {
+                        const std::string& dedupe_key = {}, std::int64_t timestamp_ms = 1000) {
     AppendRequest r;
     for (const DeviceAddress& address : to) {
       r.envelopes.push_back(envelope_to(address, "", timestamp_ms));
