@@ -29,6 +29,7 @@ TempDir::~TempDir() {
 }
 
 int env_int(const char* name, int fallback) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any thread starts
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0') return fallback;
   char* end = nullptr;
@@ -38,6 +39,7 @@ int env_int(const char* name, int fallback) {
 }
 
 std::uint32_t chaos_seed() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any thread starts
   const char* value = std::getenv("PARLEY_CHAOS_SEED");
   if (value != nullptr && *value != '\0') {
     return static_cast<std::uint32_t>(std::strtoul(value, nullptr, 10));

@@ -80,7 +80,7 @@ TEST(ClientChaosTest, CliKilledMidSendLosesAndDuplicatesNothing) {
   constexpr int kMessages = 30;
   std::mt19937 random(seed);
   std::printf("[ chaos    ] cli seed=%u kills=%d messages=%d\n", seed, kills, kMessages);
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
 
   TempDir data("parley-chaos-cli-server"), work("parley-chaos-cli");
   ParleydProcess server(data.str());
@@ -190,7 +190,7 @@ TEST(ClientChaosTest, CliKilledMidSendLosesAndDuplicatesNothing) {
       "duplicated=%zu never_sent=%zu; the server answered %lld resends from its dedupe record\n",
       kills_done, finished_early, sent.size(), delivered, lost, duplicated, never_sent,
       resent_stored);
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
   EXPECT_GE(kills_done, std::min(kills, 3)) << "the kills must land mid-send";
   EXPECT_EQ(lost, 0u) << out;
   EXPECT_EQ(duplicated, 0u) << out;

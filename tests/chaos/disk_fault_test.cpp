@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <system_error>
 #include <thread>
 
 #include "chaos_support.h"
@@ -38,7 +39,7 @@ class TmpfsMount {
     if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) == 0) {
       mounted_ = true;
     } else {
-      error_ = std::strerror(errno);
+      error_ = std::generic_category().message(errno);
     }
   }
   ~TmpfsMount() {
@@ -59,7 +60,7 @@ class TmpfsMount {
 std::size_t fill_up(const fs::path& file) {
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return 0;
-  std::string block(64 * 1024, 'f');
+  std::string block(64UL * 1024, 'f');
   std::size_t written = 0;
   for (;;) {
     ssize_t n = ::write(fd, block.data(), block.size());
@@ -226,7 +227,7 @@ class CorruptStoreTest : public ::testing::Test {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
     const std::string log = read_text(out) + read_text(err);
     std::printf("[ corrupt  ] %s: exit %d after %.2f s\n", what.c_str(), code, seconds);
-    std::fflush(stdout);
+    (void)std::fflush(stdout);
     EXPECT_GT(code, 0) << what << ": parleyd must refuse to start (-1 = crashed or still running)\n"
                        << log;
     EXPECT_NE(log.find(store().string()), std::string::npos)

@@ -46,7 +46,7 @@ using testing::TestAccount;
 constexpr int kPairs = 3;
 constexpr int kBurstSenders = 4;
 constexpr int kBurstMessages = 10;  // per burst sender
-constexpr std::size_t kBurstBytes = 48 * 1024;
+constexpr std::size_t kBurstBytes = 48UL * 1024;
 constexpr auto kGiveUpAfter = 60s;  // one message that cannot be acked in this time fails the test
 
 // What the senders know: every message id they tried and every one the server acknowledged.
@@ -308,7 +308,7 @@ TEST(ServerChaosTest, KillNineUnderLoadLosesAndDuplicatesNothingAcknowledged) {
   const std::uint32_t seed = chaos_seed();
   const int kills = std::max(2, env_int("PARLEY_CHAOS_KILLS", 20));
   std::printf("[ chaos    ] seed=%u kills=%d (replay: PARLEY_CHAOS_SEED=%u)\n", seed, kills, seed);
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
   std::mt19937 random(seed);
 
   TempDir data("parley-chaos-server");
@@ -486,7 +486,7 @@ TEST(ServerChaosTest, KillNineUnderLoadLosesAndDuplicatesNothingAcknowledged) {
       kills_in_compaction, kills_in_flush, log.compactions_seen(), log.flushes_seen(), seconds,
       acked_ids.size(), copies, delivered, lost, duplicated, never_sent, redelivered, resurrected,
       ledger.resent_after_cut_count(), refusals.empty() ? " none" : refusals.c_str());
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
 
   EXPECT_EQ(kills_done, kills);
   EXPECT_GT(log.compactions_seen(), 0) << "restarts pile up L0 files; RocksDB must compact them";

@@ -73,7 +73,7 @@ std::string marker() {
 TEST(AttachmentE2eTest, TenMiBThroughConnectionsCutEvery200KiBArrivesByteIdentical) {
   if (!std::filesystem::exists(PARLEY_CLI_PATH)) GTEST_SKIP() << "the parley CLI is not built";
   START_SERVER(server);
-  DroppingProxy proxy(server.process().port(), 200 * 1024);
+  DroppingProxy proxy(server.process().port(), 200UL * 1024);
   ASSERT_OK(proxy.start());
   TempDir home_a("parley-e2e-cli"), home_b("parley-e2e-cli"), files("parley-e2e-files"),
       out("parley-e2e-out");
@@ -91,7 +91,7 @@ TEST(AttachmentE2eTest, TenMiBThroughConnectionsCutEvery200KiBArrivesByteIdentic
   }
   const std::string secret = marker();
   const std::filesystem::path source = files.path() / "ten-mebibytes.bin";
-  std::string content = make_file(source, 10 * 1024 * 1024, secret);
+  std::string content = make_file(source, 10UL * 1024 * 1024, secret);
 
   auto started = std::chrono::steady_clock::now();
   std::uint64_t cuts_before = proxy.cuts();
@@ -150,7 +150,7 @@ TEST(AttachmentE2eTest, ABlobChangedOnTheServersDiskIsRefusedAndLeavesNoFile) {
   ASSERT_OK(bob.sign_up("bob"));
   TempDir files("parley-e2e-files"), out("parley-e2e-out");
   const std::string secret = marker();
-  make_file(files.path() / "contract.pdf", 1024 * 1024, secret);
+  make_file(files.path() / "contract.pdf", 1024UL * 1024, secret);
   auto id = alice->queue_file("bob", files.path() / "contract.pdf", "please sign");
   ASSERT_TRUE(id.ok()) << id.status().to_string();
   ASSERT_OK(alice->flush());
@@ -165,11 +165,11 @@ TEST(AttachmentE2eTest, ABlobChangedOnTheServersDiskIsRefusedAndLeavesNoFile) {
   EXPECT_TRUE(files_containing(data_dir, secret).empty()) << "plaintext on the server";
   {
     std::fstream blob(blobs[0], std::ios::binary | std::ios::in | std::ios::out);
-    blob.seekg(512 * 1024);
+    blob.seekg(512L * 1024);
     char byte = 0;
     blob.read(&byte, 1);
     byte = static_cast<char>(byte ^ 0x20);
-    blob.seekp(512 * 1024);
+    blob.seekp(512L * 1024);
     blob.write(&byte, 1);
   }
 

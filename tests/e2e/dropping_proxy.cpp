@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 #include <vector>
 
 namespace parley::e2e {
@@ -93,8 +94,8 @@ Status DroppingProxy::start() {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
       ::listen(listen_fd_, 16) != 0) {
-    return Status::error(ErrorCode::kInternal,
-                         std::string("cannot listen on 127.0.0.1: ") + std::strerror(errno));
+    return Status::error(ErrorCode::kInternal, std::string("cannot listen on 127.0.0.1: ") +
+                                                   std::generic_category().message(errno));
   }
   socklen_t length = sizeof(address);
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
@@ -105,7 +106,7 @@ Status DroppingProxy::start() {
 
 void DroppingProxy::run() {
   std::vector<Pair> pairs;
-  std::vector<char> buffer(64 * 1024);
+  std::vector<char> buffer(64UL * 1024);
   for (;;) {
     std::vector<pollfd> fds;
     fds.push_back({wake_pipe_[0], POLLIN, 0});

@@ -16,7 +16,7 @@
 // In a TEST body: fail the test with the Status's words unless it is ok.
 #define PARLEY_E2E_ASSERT_OK(expr)                                     \
   do {                                                                 \
-    const ::parley::Status status_ = (expr);                           \
+    const ::parley::Status& status_ = (expr);                          \
     ASSERT_TRUE(status_.ok()) << #expr << ": " << status_.to_string(); \
   } while (false)
 #define ASSERT_OK(expr) PARLEY_E2E_ASSERT_OK(expr)

@@ -64,7 +64,7 @@ void print(const std::string& what, const Tally& t) {
   std::printf("[ counts   ] %s: sent=%zu received=%zu duplicates=%zu lost=%zu in_order=%s\n",
               what.c_str(), t.sent, t.received, t.duplicates, t.lost,
               t.out_of_order ? "no" : "yes");
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
 }
 
 TEST(E2eTest, AliceWritesBobWhileOfflineThenBothWaysWithReceipts) {

@@ -87,9 +87,9 @@ class GatewayTest : public ::testing::Test {
     config_.listen_port = 0;
     config_.admin_port = 0;
     config_.threads = 2;
-    config_.max_frame_bytes = 64 * 1024;
+    config_.max_frame_bytes = 64UL * 1024;
     config_.max_queued_frames = 16;
-    config_.max_queued_bytes = 256 * 1024;
+    config_.max_queued_bytes = 256UL * 1024;
     config_.handshake_timeout = 2s;
   }
 
@@ -211,7 +211,7 @@ TEST_F(GatewayTest, OversizeFrameClosesTheConnection) {
 
 TEST_F(GatewayTest, SlowConsumerIsDroppedAndAReaderIsNot) {
   start();
-  const Bytes chunk(32 * 1024, 0x17);
+  const Bytes chunk(32UL * 1024, 0x17);
   constexpr int kFrames = 600;  // ~19 MiB: far beyond socket buffers plus the 16-frame queue
 
   // A client that reads what it asked for keeps its connection.

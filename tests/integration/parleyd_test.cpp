@@ -98,6 +98,7 @@ TEST(ParleydGenCert, WritesACertificateAndAPrivateKey) {
   TempDir dir;
   const std::string command =
       parleyd_binary() + " gen-cert --key-type ed25519 --out " + dir.path() + "/tls > /dev/null";
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread runs here
   ASSERT_EQ(std::system(command.c_str()), 0);
   struct stat st {};
   ASSERT_EQ(::stat((dir.path() + "/tls/server-key.pem").c_str(), &st), 0);
@@ -394,7 +395,7 @@ TEST_F(SmallQueueParleydTest, SlowConsumerIsDropped) {
   ASSERT_TRUE(b->authenticate(bob).ok());
   // Bob never reads again. Alice sends more than socket buffers and the queue can hold.
   auto a = signed_in(&alice);
-  const Bytes big(60 * 1024, 0x5a);
+  const Bytes big(60UL * 1024, 0x5a);
   for (int i = 0; i < 200; ++i) {
     auto sent = a->send_message(bob.account_id, "flood-message-" + std::to_string(i), {{1, big}});
     ASSERT_TRUE(sent.ok()) << i << ": " << sent.status().to_string();

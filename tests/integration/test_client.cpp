@@ -103,6 +103,7 @@ Result<HttpResponse> do_get(asio::io_context& ioc, Stream& stream, const std::fu
   if (result) return unavailable("read", result);
 
   HttpResponse out;
+  // NOLINTNEXTLINE(clang-analyzer-cplusplus.Move): async_read fills `response` by reference
   out.status = static_cast<int>(response.result_int());
   for (const auto& field : response) {
     std::string name(field.name_string());
