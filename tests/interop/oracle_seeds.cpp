@@ -40,8 +40,8 @@ class Corpus {
 template <typename T>
 T must(parley::interop::OracleResult<T> result) {
   if (!result.ok()) {
-    std::fprintf(stderr, "libsignal error %d\n", result.error);
-    std::exit(1);
+    (void)std::fprintf(stderr, "libsignal error %d\n", result.error);
+    std::exit(1);  // NOLINT(concurrency-mt-unsafe): a one-thread tool
   }
   return std::move(result.value);
 }
@@ -54,7 +54,7 @@ OracleBytes text(const std::string& s) {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus-dir>\n", argv[0]);
+    (void)std::fprintf(stderr, "usage: %s <corpus-dir>\n", argv[0]);
     return 2;
   }
   Corpus corpus(argv[1]);

@@ -109,7 +109,7 @@ Result<Bytes> ParleyPeer::decrypt(const OracleAddress& remote, int type, ByteVie
   return Bytes(plaintext.view().begin(), plaintext.view().end());
 }
 
-Endpoint parley_endpoint(ParleyPeer& peer, OracleAddress remote) {
+Endpoint parley_endpoint(ParleyPeer& peer, const OracleAddress& remote) {
   Endpoint endpoint;
   endpoint.label = "parley(" + peer.address().name + ")";
   endpoint.encrypt = [&peer, remote](const WireBytes& plaintext) -> Step<WireMessage> {

@@ -64,6 +64,6 @@ class ParleyPeer {
 };
 
 // A conversation Endpoint for `peer` talking to `remote`.
-Endpoint parley_endpoint(ParleyPeer& peer, OracleAddress remote);
+Endpoint parley_endpoint(ParleyPeer& peer, const OracleAddress& remote);
 
 }  // namespace parley::interop

@@ -15,7 +15,7 @@ namespace {
 using E = ErrorCode;
 
 // A nonce with fewer than `bits` leading zero bits for `challenge` (most nonces are).
-std::string weak_nonce(const std::string& challenge, std::uint32_t bits, std::string seed) {
+std::string weak_nonce(const std::string& challenge, std::uint32_t bits, const std::string& seed) {
   for (int i = 0;; ++i) {
     std::string nonce = seed + std::to_string(i);
     if (!proto::pow_is_valid(as_bytes(challenge), as_bytes(nonce), bits)) return nonce;
@@ -36,10 +36,10 @@ wire::Request authenticate_request(const std::string& challenge, const Bytes& ac
 }
 
 // Sign-up on a kRegistration connection with everything valid except what `change` alters.
-Case signup(
-    std::string name,
-    std::function<void(CaseContext&, wire::CreateAccountRequest&, const crypto::KeyPair&)> change,
-    E expected, After after = After::kOpen) {
+Case signup(std::string name,
+            const std::function<void(CaseContext&, wire::CreateAccountRequest&,
+                                     const crypto::KeyPair&)>& change,
+            E expected, After after = After::kOpen) {
   return Case{"sign-up: " + std::move(name), State::kRegistration,
               [change](CaseContext& ctx) {
                 crypto::KeyPair identity = crypto::KeyPair::generate();
@@ -218,7 +218,7 @@ void add_account_cases(std::vector<Case>& cases) {
       E::kOk));
 
   // ---- Sign-up: field sizes -----------------------------------------------------------------
-  auto sized = [&](std::string field, std::size_t size, E expected) {
+  auto sized = [&](const std::string& field, std::size_t size, E expected) {
     cases.push_back(signup(
         field + " of " + std::to_string(size) + " bytes",
         [field, size](CaseContext&, wire::CreateAccountRequest& r, const crypto::KeyPair&) {
@@ -549,8 +549,8 @@ void add_account_cases(std::vector<Case>& cases) {
                          return frame_of(r);
                        },
                        E::kFailedPrecondition, After::kOpen});
-  auto auth_sized = [&](std::string what, std::function<void(wire::AuthenticateRequest&)> change,
-                        E expected) {
+  auto auth_sized = [&](const std::string& what,
+                        const std::function<void(wire::AuthenticateRequest&)>& change, E expected) {
     cases.push_back(Case{"authenticate " + what, State::kAuthChallenge,
                          [bob_auth, change](CaseContext& ctx) {
                            wire::Request r = bob_auth(ctx, ctx.challenge);

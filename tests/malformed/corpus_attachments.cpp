@@ -29,8 +29,8 @@ std::string own_attachment(CaseContext& ctx, std::uint64_t size, std::uint64_t u
   return id;
 }
 
-Case signed_in(std::string name, std::function<void(CaseContext&, wire::Request&)> fill, E expected,
-               After after) {
+Case signed_in(std::string name, const std::function<void(CaseContext&, wire::Request&)>& fill,
+               E expected, After after) {
   return Case{std::move(name), State::kSignedIn,
               [fill](CaseContext& ctx) {
                 wire::Request r;

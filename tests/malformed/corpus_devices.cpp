@@ -36,8 +36,9 @@ wire::Request link_request(const std::string& code, const crypto::KeyPair& key) 
 }
 
 // A link_device request on a fresh connection with a valid code; `change` breaks it.
-Case link(std::string name, std::function<void(CaseContext&, wire::LinkDeviceRequest&)> change,
-          E expected, After after = After::kOpen) {
+Case link(std::string name,
+          const std::function<void(CaseContext&, wire::LinkDeviceRequest&)>& change, E expected,
+          After after = After::kOpen) {
   return Case{"link_device: " + std::move(name), State::kFresh,
               [change](CaseContext& ctx) {
                 wire::Request r = link_request(fresh_link_code(ctx), crypto::KeyPair::generate());
@@ -47,8 +48,9 @@ Case link(std::string name, std::function<void(CaseContext&, wire::LinkDeviceReq
               expected, after};
 }
 
-Case request(std::string name, State state, std::function<void(CaseContext&, wire::Request&)> fill,
-             E expected, After after) {
+Case request(std::string name, State state,
+             const std::function<void(CaseContext&, wire::Request&)>& fill, E expected,
+             After after) {
   return Case{std::move(name), state,
               [fill](CaseContext& ctx) {
                 wire::Request r;
@@ -293,8 +295,8 @@ void add_device_and_key_cases(std::vector<Case>& cases) {
 
   // ---- Prekeys ----------------------------------------------------------------------------------
   auto upload = [&](std::string name,
-                    std::function<void(CaseContext&, wire::UploadPrekeysRequest&)> fill, E expected,
-                    After after) {
+                    const std::function<void(CaseContext&, wire::UploadPrekeysRequest&)>& fill,
+                    E expected, After after) {
     cases.push_back(request(
         "upload_prekeys " + std::move(name), State::kSignedIn,
         [fill](CaseContext& ctx, wire::Request& r) { fill(ctx, *r.mutable_upload_prekeys()); },

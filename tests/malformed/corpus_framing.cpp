@@ -385,7 +385,8 @@ void add_framing_cases(std::vector<Case>& cases) {
 
   // ---- Frame size (the gateway closes with 1009 without an answer) ---------------------------
   cases.push_back(Case{"frame of exactly 256 KiB is read", State::kFresh,
-                       [](CaseContext&) { return padded_ping(256 * 1024); }, E::kOk, After::kOpen});
+                       [](CaseContext&) { return padded_ping(256UL * 1024); }, E::kOk,
+                       After::kOpen});
   cases.push_back(Case{"frame of 256 KiB + 1", State::kFresh,
                        [](CaseContext&) { return padded_ping(256 * 1024 + 1); }, E::kTooLarge,
                        After::kCloseNoAnswer});
@@ -406,7 +407,9 @@ void add_framing_cases(std::vector<Case>& cases) {
   for (std::size_t cut = 0; cut < ping.size(); ++cut) {
     cases.push_back(closes(
         "ping truncated to " + std::to_string(cut) + " bytes",
-        [ping, cut](CaseContext&) { return Bytes(ping.begin(), ping.begin() + cut); },
+        [ping, cut](CaseContext&) {
+          return Bytes(ping.begin(), ping.begin() + static_cast<std::ptrdiff_t>(cut));
+        },
         expected_for_cut(cut)));
   }
   for (const auto& [name, frame] : frames_to_truncate()) {

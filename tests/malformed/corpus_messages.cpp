@@ -9,8 +9,9 @@ namespace {
 using E = ErrorCode;
 
 // A send to bob's only device that passes every check; `change` breaks it.
-Case send(std::string name, std::function<void(CaseContext&, wire::SendMessageRequest&)> change,
-          E expected, After after) {
+Case send(std::string name,
+          const std::function<void(CaseContext&, wire::SendMessageRequest&)>& change, E expected,
+          After after) {
   return Case{"send_message " + std::move(name), State::kSignedIn,
               [change](CaseContext& ctx) {
                 wire::Request r;
@@ -28,8 +29,8 @@ Case send(std::string name, std::function<void(CaseContext&, wire::SendMessageRe
 
 // A group send to bob's only device that passes every check; `change` breaks it.
 Case group(std::string name,
-           std::function<void(CaseContext&, wire::SendGroupMessageRequest&)> change, E expected,
-           After after) {
+           const std::function<void(CaseContext&, wire::SendGroupMessageRequest&)>& change,
+           E expected, After after) {
   return Case{"send_group_message " + std::move(name), State::kSignedIn,
               [change](CaseContext& ctx) {
                 wire::Request r;
@@ -61,7 +62,7 @@ void add_unknown_recipients(wire::SendGroupMessageRequest& r, int n) {
   }
 }
 
-Case ack(std::string name, std::function<void(wire::AckMessagesRequest&)> fill, E expected,
+Case ack(std::string name, const std::function<void(wire::AckMessagesRequest&)>& fill, E expected,
          After after) {
   return Case{"ack_messages " + std::move(name), State::kSignedIn,
               [fill](CaseContext&) {
@@ -343,7 +344,7 @@ void add_message_cases(std::vector<Case>& cases) {
       cases.push_back(
           Case{name + " before signing in" + (state == State::kFresh ? "" : " (challenge pending)"),
                state,
-               [fill](CaseContext& ctx) {
+               [fill = fill](CaseContext& ctx) {
                  wire::Request r;
                  fill(ctx, r);
                  return frame_of(r);

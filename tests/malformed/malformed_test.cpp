@@ -39,7 +39,7 @@ int close_code_for(ErrorCode code) {
 // The id the answer must carry: the request's, when the frame parses as a Frame with a request.
 std::uint64_t expected_answer_id(const Bytes& frame) {
   wire::Frame parsed;
-  if (frame.size() > 256 * 1024 ||
+  if (frame.size() > 256UL * 1024 ||
       !parsed.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) {
     return 0;
   }

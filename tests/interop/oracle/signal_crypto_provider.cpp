@@ -128,7 +128,8 @@ int aes_crypt(bool encrypt, signal_buffer** output, int cipher, const std::uint8
       EVP_CIPHER_CTX_set_padding(ctx, cipher == SG_CIPHER_AES_CBC_PKCS5 ? 1 : 0) == 1 &&
       EVP_CipherUpdate(ctx, out.data(), &len1, input, static_cast<int>(input_len)) == 1 &&
       EVP_CipherFinal_ex(ctx, out.data() + len1, &len2) == 1) {
-    *output = signal_buffer_create(out.data(), static_cast<std::size_t>(len1 + len2));
+    *output = signal_buffer_create(out.data(),
+                                   static_cast<std::size_t>(len1) + static_cast<std::size_t>(len2));
     result = *output != nullptr ? SG_SUCCESS : SG_ERR_NOMEM;
   }
   EVP_CIPHER_CTX_free(ctx);
