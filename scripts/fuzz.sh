@@ -32,13 +32,17 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # config: hand-written (flags, one per line, then NUL, then TOML); device_list, group_state,
 # attachment, file_name, content from parley_fuzz_client_seeds
 # (lib/client/fuzz/make_client_seeds.cpp, deterministic, fixed test keys:
-# `build/fuzz/lib/client/parley_fuzz_client_seeds fuzz/corpus`).
+# `build/fuzz/lib/client/parley_fuzz_client_seeds fuzz/corpus`); relay_link, relay_request and
+# dns_answer (lib/net/fuzz): hand-written seeds (share links, relay request heads, DNS answers).
 targets=(signal_message prekey_signal_message sender_key_message sender_key_distribution
-  public_key record request core config device_list group_state attachment file_name content)
+  public_key record request core config device_list group_state attachment file_name content
+  relay_link relay_request dns_answer)
 declare -A binary=([request]=lib/proto/parley_fuzz_request [core]=lib/server/parley_fuzz_core
   [config]=apps/parleyd/parley_fuzz_config [device_list]=lib/client/parley_fuzz_device_list
   [group_state]=lib/client/parley_fuzz_group_state [attachment]=lib/client/parley_fuzz_attachment
-  [file_name]=lib/client/parley_fuzz_file_name [content]=lib/client/parley_fuzz_content)
+  [file_name]=lib/client/parley_fuzz_file_name [content]=lib/client/parley_fuzz_content
+  [relay_link]=lib/net/parley_fuzz_relay_link [relay_request]=lib/net/parley_fuzz_relay_request
+  [dns_answer]=lib/net/parley_fuzz_dns_answer)
 
 cmake --preset fuzz -B "$build" >/dev/null
 cmake --build "$build" --target "${targets[@]/#/parley_fuzz_}"

@@ -23,6 +23,11 @@ packages=(
   libqrencode-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # transports: real proxies the tests route through (SOCKS5, HTTP CONNECT, Shadowsocks) and the
+  # censor simulator's network tools (namespaces, veth, tc, nftables/iptables)
+  microsocks dante-server tinyproxy shadowsocks-libev iproute2 nftables iptables
+  # the censor simulator's lying resolver (tests/censor: NXDOMAIN for the server's name)
+  dnsmasq-base
   # independent Signal-protocol implementation: test/bench-only interop oracle (GPL-3)
   libsignal-protocol-c-dev
 )

@@ -25,6 +25,7 @@ struct ServerFlags {
   std::string server;
   std::string pin;
   std::string ca;
+  NetworkFlags network;
 };
 
 void add_server_flags(CLI::App& command, ServerFlags& flags) {
@@ -44,12 +45,14 @@ void add_server_flags(CLI::App& command, ServerFlags& flags) {
                  ->type_name("FILE");
   pin->excludes(ca);
   ca->excludes(pin);
+  add_network_flags(command, flags.network);
 }
 
 Result<client::ServerSettings> server_settings(const ServerFlags& flags) {
   PARLEY_RETURN_IF_ERROR(validate_server(flags.server));
   client::ServerSettings settings;
   settings.server = flags.server;
+  PARLEY_ASSIGN_OR_RETURN(settings.network, network_settings_from(flags.network));
   if (!flags.pin.empty()) {
     PARLEY_RETURN_IF_ERROR(validate_pin(flags.pin));
     settings.trust.pinned_sha256 = flags.pin;
@@ -287,7 +290,8 @@ void add_account_commands(CLI::App& app, const GlobalOptions& options, Commands&
         "and the username.\n\n"
         "Example:\n"
         "  parley init --server chat.example.org:8443 --username alice\n"
-        "  parley init --server 127.0.0.1:8443 --pin 3F:9A:...:C2   # a self-signed server");
+        "  parley init --server 127.0.0.1:8443 --pin 3F:9A:...:C2   # a self-signed server\n"
+        "  parley init --server chat.example.org:443 --relay 'parley://relay?...'  # when blocked");
     commands.push_back({init, [&options, settings] {
                           return run_init(options, settings->server, settings->username);
                         }});

@@ -12,13 +12,13 @@
 #include <thread>
 
 #include "args.h"
-#include "backoff.h"
 #include "commands.h"
 #include "duration.h"
 #include "errors.h"
 #include "json.h"
 #include "message_view.h"
 #include "output.h"
+#include "parley/net/backoff.h"
 #include "parley/util/encoding.h"
 #include "text.h"
 
@@ -90,7 +90,7 @@ int run_listen(const GlobalOptions& options) {
   client::Client& client = (*session)->client();
   // A connection that stayed up this long was a real one: the next outage starts again at 1 s.
   constexpr auto kStable = std::chrono::seconds(30);
-  Backoff backoff;
+  net::Backoff backoff;
   bool disconnected = false;
   print_status(options, "listening; Ctrl-C to stop");
   while (!g_stop) {

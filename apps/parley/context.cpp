@@ -168,6 +168,20 @@ void Session::on_event(const client::Event& event) {
     }
     return;
   }
+  if (event.kind == client::Event::Kind::kTransport) {
+    // Only the outcome, and only where a person watches the connection (receive, listen): on
+    // stderr so stdout stays the messages; "connecting" would flicker on every reconnect.
+    if (display_ != EventDisplay::kAll ||
+        event.value == static_cast<std::int64_t>(net::TransportState::kConnecting)) {
+      return;
+    }
+    if (options_.json) {
+      write_line(stdout, event_json(event));
+    } else if (!options_.quiet) {
+      write_line(stderr, "parley: " + event_text(event));
+    }
+    return;
+  }
   bool shown = display_ == EventDisplay::kAll || event.kind == client::Event::Kind::kMessage ||
                event.kind == client::Event::Kind::kDeviceLinked ||
                event.kind == client::Event::Kind::kFileReceived;

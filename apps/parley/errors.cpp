@@ -7,7 +7,8 @@ namespace parley::cli {
 
 bool is_network_error(ErrorCode code) {
   return code == ErrorCode::kUnavailable || code == ErrorCode::kConnectionClosed ||
-         code == ErrorCode::kTimeout;
+         code == ErrorCode::kTimeout || code == ErrorCode::kStalled ||
+         code == ErrorCode::kProxyFailed || code == ErrorCode::kRelayRefused;
 }
 
 int exit_code_for(const Status& status) {

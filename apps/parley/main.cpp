@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   add_file_commands(app, options, commands);
   add_group_commands(app, options, commands);
   add_verify_command(app, options, commands);
+  add_network_commands(app, options, commands);
   app.description(wrap_words(app.get_description(), 100));
   wrap_help(app);
 

@@ -105,6 +105,16 @@ std::string event_text(const Event& event) {
       return (event.outgoing ? "file you sent to " + who : "file from " + who) +
              " saved: " + terminal_safe(event.body, false) + " (" + format_bytes(event.file_size) +
              ")";
+    case Event::Kind::kTransport:
+      switch (static_cast<net::TransportState>(event.value)) {
+        case net::TransportState::kConnected:
+          return "connected via " + terminal_safe(event.body, false);
+        case net::TransportState::kConnecting:
+          return "connecting...";
+        case net::TransportState::kOffline:
+          return "offline: " + terminal_safe(event.body, false);
+      }
+      return {};
     case Event::Kind::kWarning:
       return "warning: " + terminal_safe(event.body, false) + " (error " +
              std::to_string(static_cast<unsigned>(event.code)) + " " +
@@ -152,6 +162,12 @@ std::string event_json(const Event& event) {
           .str("account", event.peer_account_hex)
           .str("id", event.client_message_id_hex);
       if (event.sent_ms != 0) json.num("at_ms", event.sent_ms);
+      break;
+    case Event::Kind::kTransport:
+      json.str("state", net::transport_state_name(static_cast<net::TransportState>(event.value)));
+      json.str(event.value == static_cast<std::int64_t>(net::TransportState::kConnected) ? "via"
+                                                                                         : "detail",
+               event.body);
       break;
     case Event::Kind::kTyping:
       json.str("peer", event.peer_username)

@@ -24,6 +24,7 @@ struct Pair {
   int server = -1;
   std::uint64_t up = 0;    // client -> server bytes
   std::uint64_t down = 0;  // server -> client bytes
+  bool frozen = false;     // freeze mode: the server's later bytes are being discarded
 };
 
 bool write_all(int fd, const char* data, std::size_t size) {
@@ -66,8 +67,8 @@ void close_pair(Pair& pair) {
 
 }  // namespace
 
-DroppingProxy::DroppingProxy(std::uint16_t target_port, std::uint64_t limit_bytes)
-    : target_port_(target_port), limit_bytes_(limit_bytes) {}
+DroppingProxy::DroppingProxy(std::uint16_t target_port, std::uint64_t limit_bytes, Mode mode)
+    : target_port_(target_port), limit_bytes_(limit_bytes), mode_(mode) {}
 
 DroppingProxy::~DroppingProxy() {
   if (thread_.joinable()) {
@@ -131,7 +132,7 @@ void DroppingProxy::run() {
         } else {
           int one = 1;
           ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-          pairs.push_back({client, server, 0, 0});
+          pairs.push_back({client, server, 0, 0, false});
           ++connections_;
         }
       }
@@ -152,6 +153,23 @@ void DroppingProxy::run() {
         }
         auto forward = static_cast<std::uint64_t>(n);
         bool cut = false;
+        if (mode_ == Mode::kFreeze) {
+          // Only server -> client freezes; what is past the limit vanishes.
+          if (side == 1 && limit_bytes_ > 0) {
+            std::uint64_t room = count >= limit_bytes_ ? 0 : limit_bytes_ - count;
+            if (forward > room) {
+              forward = room;
+              if (!pair.frozen) ++cuts_;
+              pair.frozen = true;
+            }
+          }
+          count += forward;
+          if (forward > 0 && !write_all(to, buffer.data(), static_cast<std::size_t>(forward))) {
+            close_pair(pair);
+            break;
+          }
+          continue;
+        }
         if (limit_bytes_ > 0 && count + forward >= limit_bytes_) {
           forward = limit_bytes_ - count;
           cut = true;

@@ -6,6 +6,10 @@
 // through in either direction (the bytes up to the limit are delivered, nothing after). It then
 // accepts the next connection. TLS passes through untouched, so clients keep pinning the real
 // server's certificate.
+//
+// In freeze mode it is the censor of CENSORSHIP.md's "16–20 KB freeze" instead: once
+// `limit_bytes` went from the server to the client, later server bytes are silently discarded
+// while the connection stays open (no reset, no FIN) and the client's bytes still go through.
 
 #include <atomic>
 #include <cstdint>
@@ -17,8 +21,9 @@ namespace parley::e2e {
 
 class DroppingProxy {
  public:
+  enum class Mode { kCut, kFreeze };
   // limit_bytes 0: never cut.
-  DroppingProxy(std::uint16_t target_port, std::uint64_t limit_bytes);
+  DroppingProxy(std::uint16_t target_port, std::uint64_t limit_bytes, Mode mode = Mode::kCut);
   ~DroppingProxy();  // stops and closes everything
   DroppingProxy(const DroppingProxy&) = delete;
   DroppingProxy& operator=(const DroppingProxy&) = delete;
@@ -27,13 +32,14 @@ class DroppingProxy {
   Status start();
   std::uint16_t port() const { return port_; }
   std::uint64_t connections() const { return connections_; }
-  std::uint64_t cuts() const { return cuts_; }  // connections closed at the limit
+  std::uint64_t cuts() const { return cuts_; }  // connections closed (or frozen) at the limit
 
  private:
   void run();
 
   std::uint16_t target_port_;
   std::uint64_t limit_bytes_;
+  Mode mode_;
   std::uint16_t port_ = 0;
   int listen_fd_ = -1;
   int wake_pipe_[2] = {-1, -1};

@@ -257,6 +257,7 @@ Status Client::create_account(const ServerSettings& server, const std::string& u
   record.created_ms = impl_->now_ms();
   PARLEY_RETURN_IF_ERROR(impl_->store->save_account(record));
   impl_->account = std::move(record);
+  PARLEY_RETURN_IF_ERROR(impl_->save_network_settings(server.network));
 
   PARLEY_RETURN_IF_ERROR(impl_->upload_prekeys(true, impl_->options.prekey_batch));
   DeviceSet devices;
@@ -363,6 +364,7 @@ Status Client::join_device(const ServerSettings& server, const std::string& code
   record.identity_key = to_bytes(devices.get_devices().identity_key());
   PARLEY_RETURN_IF_ERROR(impl_->store->save_account(record));
   impl_->account = std::move(record);
+  PARLEY_RETURN_IF_ERROR(impl_->save_network_settings(server.network));
   PARLEY_RETURN_IF_ERROR(impl_->upload_prekeys(true, impl_->options.prekey_batch));
 
   // Prove the secret half of the code to the primary (and harmlessly to any other device).

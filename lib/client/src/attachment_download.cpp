@@ -20,6 +20,15 @@ namespace parley::client {
 
 namespace {
 
+// Freeze mode: the smallest chunk worth a request, and what a chunk reply adds to its data
+// (protobuf, WebSocket and TLS framing, with room to spare).
+constexpr std::uint64_t kFreezeMinChunkBytes = 2048;
+constexpr std::uint64_t kChunkReplyOverhead = 512;
+
+}  // namespace
+
+namespace {
+
 using attachment::kDefaultChunkBytes;
 
 // The pointer as the sender described it, checked before anything is fetched.
@@ -99,6 +108,19 @@ struct Downloader {
       }
       auto want =
           static_cast<std::uint32_t>(std::min<std::uint64_t>(kDefaultChunkBytes, total - have));
+      if (impl.freeze_mode) {
+        // On a freezing network each chunk must fit in what the connection may still receive;
+        // when too little is left, the connection is replaced first.
+        PARLEY_RETURN_IF_ERROR(impl.ensure_signed_in());
+        PARLEY_RETURN_IF_ERROR(impl.make_room(kFreezeMinChunkBytes + kChunkReplyOverhead));
+        std::uint64_t room = impl.reply_room();
+        if (room > kChunkReplyOverhead + kFreezeMinChunkBytes) {
+          want =
+              static_cast<std::uint32_t>(std::min<std::uint64_t>(want, room - kChunkReplyOverhead));
+        } else {
+          want = static_cast<std::uint32_t>(std::min<std::uint64_t>(want, kFreezeMinChunkBytes));
+        }
+      }
       wire::Request request;
       auto* body = request.mutable_download_attachment_chunk();
       body->set_attachment_id(pointer.attachment_id());

@@ -48,6 +48,8 @@ const char* event_kind_name(Event::Kind kind) {
       return "group_changed";
     case Event::Kind::kFileReceived:
       return "file_received";
+    case Event::Kind::kTransport:
+      return "transport";
   }
   return "unknown";
 }
@@ -66,12 +68,13 @@ Status Client::Impl::require_account() const {
   return Status();
 }
 
-ServerSettings Client::Impl::saved_server() const {
+Result<ServerSettings> Client::Impl::saved_server() {
   ServerSettings settings;
   if (account) {
     settings.server = account->server;
     settings.trust.pinned_sha256 = account->server_pin;
     settings.trust.ca_file = account->server_ca_file;
+    PARLEY_ASSIGN_OR_RETURN(settings.network, load_network_settings());
   }
   return settings;
 }
@@ -83,33 +86,199 @@ Result<std::unique_ptr<net::FrameChannel>> Client::Impl::open_channel(
                          "another parley process holds the connection for this home");
   }
   if (options.connector) return options.connector(server.server, server.trust);
-  PARLEY_ASSIGN_OR_RETURN(net::HostPort where, net::parse_host_port(server.server));
-  net::WebSocketChannelOptions channel;
-  channel.host = where.host;
-  channel.port = where.port;
-  channel.trust = server.trust;
-  return net::connect_websocket(channel);
+
+  net::TransportSettings settings;
+  settings.server = server.server;
+  settings.trust = server.trust;
+  settings.tls_name = server.network.tls_name;
+  settings.endpoints = server.network.endpoints;
+  settings.relays = server.network.relays;
+  settings.proxy = server.network.proxy;
+  settings.doh_url = server.network.doh_url;
+  settings.doh_trust = server.network.doh_trust;
+  PARLEY_ASSIGN_OR_RETURN(std::vector<net::Candidate> candidates, net::make_candidates(settings));
+
+  if (!transport) {
+    transport = std::make_unique<net::TransportManager>(net::dial_candidate, options.transport);
+    transport->set_status_callback([this](const net::TransportStatus& status) {
+      Event event;
+      event.kind = Event::Kind::kTransport;
+      event.value = static_cast<std::int64_t>(status.state);
+      event.body = status.state == net::TransportState::kConnected ? status.via : status.detail;
+      emit(event);
+    });
+  }
+  network = net::network_id();
+  std::int64_t now = now_ms();
+  auto connected = transport->connect(memory().order(network, std::move(candidates), now));
+  if (!connected.ok()) {
+    // Every route failed: remember that so a route that works elsewhere is not tried last.
+    save_memory();
+    return connected.status();
+  }
+  for (const std::string& key : connected->failed_keys) memory().record_failure(network, key, now);
+  memory().record_success(network, connected->candidate.key, now);
+  freeze_mode = memory().freeze_seen(network, now);
+  save_memory();
+  return std::move(connected->channel);
 }
 
 Status Client::Impl::connect_unauthenticated(const ServerSettings& server) {
   drop_connection();
   PARLEY_ASSIGN_OR_RETURN(auto channel, open_channel(server));
-  connection = std::make_unique<ServerConnection>(std::move(channel), options.request_timeout);
+  connection = std::make_unique<ServerConnection>(
+      std::move(channel), ConnectionTimeouts{options.request_timeout, options.stall_timeout});
   return Status();
 }
 
 void Client::Impl::drop_connection() {
-  if (connection) connection->close();
+  if (connection) {
+    // A connection that stalled after carrying this much looks like the censor's freeze (a flow
+    // cut silently after ~16 KB): from now on, on this network, connections stay under budget.
+    if (connection->stalled() && connection->bytes_received() >= options.freeze_suspect_bytes &&
+        !network.empty() && !freeze_mode) {
+      freeze_mode = true;
+      memory().record_freeze(network, now_ms());
+      save_memory();
+    }
+    connection->close();
+    if (transport) transport->mark_disconnected("the connection closed");
+  }
   connection.reset();
   signed_in = false;
   queue_empty_seen = false;
   pending_acks.clear();  // unacked messages come again on the next sign-in
 }
 
+std::uint64_t Client::Impl::reply_room() const {
+  if (!freeze_mode || !connection || connection->broken()) return UINT64_MAX;
+  // Everything that arrived counts (the censor counts packets, not what we handled), plus the
+  // pushes the server may still send unasked while the queue drains (our small window).
+  std::uint64_t used = connection->bytes_received() + (queue_empty_seen ? 0 : kFreezeWindowBytes);
+  return used >= options.freeze_budget_bytes ? 0 : options.freeze_budget_bytes - used;
+}
+
+Status Client::Impl::make_room(std::uint64_t expected_reply) {
+  if (reply_room() >= expected_reply) return Status();
+  if (connection->frames_received() <= frames_at_sign_in) return Status();  // fresh: go ahead
+  // Acks first, without waiting for their reply (it may be past the censor's cut): what this
+  // connection delivered must not come again on the next one, or rotation would never progress.
+  // The close follows the acks on the same ordered stream, so the server reads them first.
+  while (!pending_acks.empty()) {
+    std::size_t count = std::min(pending_acks.size(), kMaxAcksPerRequest);
+    wire::Request request;
+    for (std::size_t i = 0; i < count; ++i) {
+      request.mutable_ack_messages()->add_seqs(pending_acks[i]);
+    }
+    if (!connection->post(std::move(request)).ok()) break;  // they come again: skipped by seq
+    pending_acks.erase(pending_acks.begin(), pending_acks.begin() + static_cast<long>(count));
+  }
+  drop_connection();
+  return ensure_signed_in();
+}
+
+// ---- network settings ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kTlsNameKey = "network.tls_name";
+constexpr std::string_view kEndpointsKey = "network.endpoints";
+constexpr std::string_view kRelaysKey = "network.relays";
+constexpr std::string_view kProxyKey = "network.proxy";
+constexpr std::string_view kDohUrlKey = "network.doh_url";
+constexpr std::string_view kDohPinKey = "network.doh_pin";
+constexpr std::string_view kDohCaKey = "network.doh_ca";
+constexpr std::string_view kMemoryKey = "transport.memory";
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& line : lines) text += line + "\n";
+  return text;
+}
+
+}  // namespace
+
+Result<NetworkSettings> Client::Impl::load_network_settings() {
+  NetworkSettings settings;
+  auto text = [&](std::string_view key) -> Result<std::string> {
+    PARLEY_ASSIGN_OR_RETURN(std::optional<std::string> value, store->setting(key));
+    return value.value_or("");
+  };
+  PARLEY_ASSIGN_OR_RETURN(settings.tls_name, text(kTlsNameKey));
+  PARLEY_ASSIGN_OR_RETURN(std::string endpoints, text(kEndpointsKey));
+  settings.endpoints = lines_of(endpoints);
+  PARLEY_ASSIGN_OR_RETURN(std::string relays, text(kRelaysKey));
+  for (const std::string& line : lines_of(relays)) {
+    PARLEY_ASSIGN_OR_RETURN(net::RelayLink link, net::parse_relay_link(line));
+    settings.relays.push_back(std::move(link));
+  }
+  PARLEY_ASSIGN_OR_RETURN(std::string proxy, text(kProxyKey));
+  PARLEY_ASSIGN_OR_RETURN(settings.proxy, net::parse_proxy_url(proxy));
+  PARLEY_ASSIGN_OR_RETURN(settings.doh_url, text(kDohUrlKey));
+  PARLEY_ASSIGN_OR_RETURN(settings.doh_trust.pinned_sha256, text(kDohPinKey));
+  PARLEY_ASSIGN_OR_RETURN(settings.doh_trust.ca_file, text(kDohCaKey));
+  return settings;
+}
+
+Status Client::Impl::save_network_settings(const NetworkSettings& settings) {
+  // The same checks the connection makes, so a bad setting fails here and not at connect time.
+  net::TransportSettings check;
+  check.server = account ? account->server : "placeholder.invalid:443";
+  check.endpoints = settings.endpoints;
+  PARLEY_RETURN_IF_ERROR(net::make_candidates(check).status());
+  std::vector<std::string> relays;
+  for (const net::RelayLink& link : settings.relays) {
+    std::string text = net::format_relay_link(link);
+    PARLEY_RETURN_IF_ERROR(net::parse_relay_link(text).status());
+    relays.push_back(std::move(text));
+  }
+  if (!settings.doh_url.empty() && settings.doh_url.rfind("https://", 0) != 0) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "a DNS-over-HTTPS resolver is an https:// URL");
+  }
+  PARLEY_ASSIGN_OR_RETURN(auto tx, store->begin());
+  PARLEY_RETURN_IF_ERROR(store->set_setting(kTlsNameKey, settings.tls_name));
+  PARLEY_RETURN_IF_ERROR(store->set_setting(kEndpointsKey, joined(settings.endpoints)));
+  PARLEY_RETURN_IF_ERROR(store->set_setting(kRelaysKey, joined(relays)));
+  PARLEY_RETURN_IF_ERROR(store->set_setting(
+      kProxyKey, settings.proxy.enabled() ? net::proxy_url(settings.proxy) : std::string()));
+  PARLEY_RETURN_IF_ERROR(store->set_setting(kDohUrlKey, settings.doh_url));
+  PARLEY_RETURN_IF_ERROR(store->set_setting(kDohPinKey, settings.doh_trust.pinned_sha256));
+  PARLEY_RETURN_IF_ERROR(store->set_setting(kDohCaKey, settings.doh_trust.ca_file));
+  return tx.commit();
+}
+
+net::TransportMemory& Client::Impl::memory() {
+  if (!transport_memory) {
+    auto text = store->setting(kMemoryKey);
+    // A memory that cannot be read only costs a slower first connection.
+    transport_memory = net::TransportMemory::parse(text.ok() ? text->value_or("") : "");
+  }
+  return *transport_memory;
+}
+
+void Client::Impl::save_memory() {
+  if (!transport_memory || !account) return;
+  (void)store->set_setting(kMemoryKey, transport_memory->serialize());  // best effort, see above
+}
+
 Status Client::Impl::ensure_signed_in() {
   PARLEY_RETURN_IF_ERROR(require_account());
   if (connection && signed_in && !connection->broken()) return Status();
-  PARLEY_RETURN_IF_ERROR(connect_unauthenticated(saved_server()));
+  PARLEY_ASSIGN_OR_RETURN(ServerSettings server, saved_server());
+  PARLEY_RETURN_IF_ERROR(connect_unauthenticated(server));
 
   wire::Request challenge_request;
   challenge_request.mutable_auth_challenge();
@@ -126,6 +295,7 @@ Status Client::Impl::ensure_signed_in() {
   body->set_device_id(account->device_id);
   body->set_challenge(nonce);
   body->set_signature(signature.data(), signature.size());
+  if (freeze_mode) body->set_delivery_window_bytes(kFreezeWindowBytes);
   auto authenticated = connection->call(std::move(auth));
   if (!authenticated.ok()) {
     Status status = authenticated.status();
@@ -138,11 +308,13 @@ Status Client::Impl::ensure_signed_in() {
     return status;
   }
   signed_in = true;
+  frames_at_sign_in = connection->frames_received();
   return Status();
 }
 
 Result<wire::Response> Client::Impl::call(wire::Request request) {
   PARLEY_RETURN_IF_ERROR(ensure_signed_in());
+  PARLEY_RETURN_IF_ERROR(make_room());
   auto response = connection->call(std::move(request));
   if (!response.ok() && connection->broken()) drop_connection();
   return response;
@@ -150,6 +322,7 @@ Result<wire::Response> Client::Impl::call(wire::Request request) {
 
 Result<wire::Response> Client::Impl::call_raw(wire::Request request) {
   PARLEY_RETURN_IF_ERROR(ensure_signed_in());
+  PARLEY_RETURN_IF_ERROR(make_room());
   auto response = connection->call_raw(std::move(request));
   if (!response.ok() && connection->broken()) drop_connection();
   return response;
@@ -196,6 +369,31 @@ bool Client::initialized() const {
 
 void Client::disconnect() {
   impl_->drop_connection();
+}
+
+Result<NetworkSettings> Client::network_settings() {
+  return impl_->load_network_settings();
+}
+
+Status Client::set_network_settings(const NetworkSettings& settings) {
+  PARLEY_RETURN_IF_ERROR(impl_->save_network_settings(settings));
+  impl_->drop_connection();  // the next connection uses them
+  return Status();
+}
+
+Result<NetworkReport> Client::network_report() {
+  NetworkReport report;
+  PARLEY_ASSIGN_OR_RETURN(report.settings, impl_->load_network_settings());
+  report.network_id = net::network_id();
+  report.last_route = impl_->memory().last_success(report.network_id);
+  report.freeze_mode = impl_->memory().freeze_seen(report.network_id, impl_->now_ms());
+  report.status = transport_status();
+  return report;
+}
+
+net::TransportStatus Client::transport_status() const {
+  if (impl_->transport) return impl_->transport->status();
+  return {};
 }
 
 Result<AccountInfo> Client::whoami() {
@@ -264,7 +462,9 @@ namespace {
 // on it fails. Such a failure is worth one fresh connection before giving up.
 Status with_one_reconnect(Client::Impl& impl, const std::function<Status()>& work) {
   Status first = work();
-  if (first.code() != ErrorCode::kConnectionClosed) return first;
+  if (first.code() != ErrorCode::kConnectionClosed && first.code() != ErrorCode::kStalled) {
+    return first;
+  }
   impl.drop_connection();
   return work();
 }
@@ -294,13 +494,22 @@ Status Client::sync_once() {
     if (std::chrono::steady_clock::now() > deadline) {
       return Status::error(ErrorCode::kTimeout, "the server did not finish sending the queue");
     }
-    auto push = impl_->connection->next_push(std::chrono::milliseconds(500));
+    auto push = impl_->connection->next_push(std::chrono::milliseconds(250));
     if (!push.ok()) {
-      if (push.status().code() == ErrorCode::kTimeout) continue;
+      Status status = push.status();
+      // The queue is owed until QueueEmpty: silence for the stall timeout means a dead flow.
+      if (status.code() == ErrorCode::kTimeout) status = impl_->connection->check_stall();
+      if (status.ok()) continue;
       impl_->drop_connection();
-      return push.status();
+      return status;
     }
     PARLEY_RETURN_IF_ERROR(impl_->handle_push(*push));
+    // On a freezing network the server pushes only a small window: ack as we go so it sends
+    // more, and continue on a fresh connection before the cut.
+    if (impl_->freeze_mode && !impl_->connection->has_queued_push()) {
+      PARLEY_RETURN_IF_ERROR(impl_->make_room());
+      PARLEY_RETURN_IF_ERROR(impl_->flush_acks());
+    }
   }
   PARLEY_RETURN_IF_ERROR(impl_->drain_pushes(std::chrono::milliseconds(50)));
   PARLEY_RETURN_IF_ERROR(impl_->flush_acks());
@@ -327,6 +536,10 @@ Status Client::listen(const std::function<bool()>& keep_going, std::chrono::mill
     if (push.ok()) {
       PARLEY_RETURN_IF_ERROR(impl_->handle_push(*push));
       if (impl_->pending_acks.size() >= 64) PARLEY_RETURN_IF_ERROR(impl_->flush_acks());
+      if (impl_->freeze_mode && !impl_->connection->has_queued_push()) {
+        PARLEY_RETURN_IF_ERROR(impl_->make_room());
+        PARLEY_RETURN_IF_ERROR(impl_->flush_acks());
+      }
       continue;
     }
     if (push.status().code() != ErrorCode::kTimeout) {

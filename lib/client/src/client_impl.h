@@ -43,6 +43,9 @@ enum class EnvelopeType : std::uint8_t {
 inline constexpr std::size_t kClientMessageIdSize = 16;
 inline constexpr std::size_t kMaxTextBytes = 32 * 1024;  // one text message, before padding
 inline constexpr int kMaxDeviceMismatchRetries = 3;
+inline constexpr std::size_t kMaxAcksPerRequest = 256;
+// On a freezing network: the push window the client asks for (AuthenticateRequest).
+inline constexpr std::uint32_t kFreezeWindowBytes = 4096;
 
 std::string hex_id(ByteView id);
 
@@ -53,7 +56,9 @@ inline bool same_bytes(ByteView a, ByteView b) {
 // The server could not be reached or answered nothing: nothing was decided, retry later.
 inline bool is_network_error(ErrorCode code) {
   return code == ErrorCode::kConnectionClosed || code == ErrorCode::kTimeout ||
-         code == ErrorCode::kUnavailable || code == ErrorCode::kCertificateUntrusted;
+         code == ErrorCode::kUnavailable || code == ErrorCode::kCertificateUntrusted ||
+         code == ErrorCode::kStalled || code == ErrorCode::kProxyFailed ||
+         code == ErrorCode::kRelayRefused || code == ErrorCode::kCancelled;
 }
 
 // The local database failed: the transaction rolled back; retry later.
@@ -73,6 +78,13 @@ struct Client::Impl {
   bool offline = false;
   EventHandler on_event;
   std::vector<std::uint64_t> pending_acks;
+  // Staying connected (client.cpp): the race between routes, what worked on which network, and
+  // whether this network freezes flows (then connections are rotated under the budget).
+  std::unique_ptr<net::TransportManager> transport;
+  std::optional<net::TransportMemory> transport_memory;
+  std::string network;  // net::network_id() when the current connection was made
+  bool freeze_mode = false;
+  std::uint64_t frames_at_sign_in = 0;  // the connection's frames_received() when sign-in ended
   // The link secret while the primary waits for a new device.
   std::optional<std::string> link_secret;
   std::optional<std::uint32_t> linked_device;
@@ -94,7 +106,20 @@ struct Client::Impl {
   // Like call(), but a non-zero status is in the response, not the error (the caller reads its
   // body, e.g. a device mismatch). Either way a broken connection is dropped.
   Result<wire::Response> call_raw(wire::Request request);
-  ServerSettings saved_server() const;
+  Result<ServerSettings> saved_server();
+  // Rotation on a freezing network (freeze_mode): how many more bytes this connection may
+  // receive before the budget; unlimited otherwise.
+  std::uint64_t reply_room() const;
+  // Replaces the connection (acks sent first, then a fresh sign-in) when a reply of
+  // `expected_reply` bytes would not fit in its budget. A connection that has received nothing
+  // since its sign-in is never replaced, so a budget smaller than a sign-in cannot loop.
+  Status make_room(std::uint64_t expected_reply = 1024);
+
+  // ---- client.cpp: network settings and transport memory ----
+  Result<NetworkSettings> load_network_settings();
+  Status save_network_settings(const NetworkSettings& settings);
+  net::TransportMemory& memory();
+  void save_memory();
 
   // ---- account_setup.cpp ----
   Status upload_prekeys(bool with_signed_prekey, std::uint32_t count);

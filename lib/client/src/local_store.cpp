@@ -268,4 +268,27 @@ Status SqliteLocalStore::set_meta(std::string_view name, std::int64_t value) {
   return stmt.run();
 }
 
+Result<std::optional<std::string>> SqliteLocalStore::setting(std::string_view name) {
+  PARLEY_ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                          db_.prepare("SELECT value FROM settings WHERE name = ?1"));
+  stmt.bind(1, name);
+  PARLEY_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.text_column(0));
+}
+
+Status SqliteLocalStore::set_setting(std::string_view name, std::string_view value) {
+  if (value.empty()) {
+    PARLEY_ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                            db_.prepare("DELETE FROM settings WHERE name = ?1"));
+    stmt.bind(1, name);
+    return stmt.run();
+  }
+  PARLEY_ASSIGN_OR_RETURN(
+      sqlite::Statement stmt,
+      db_.prepare("INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)"));
+  stmt.bind(1, name).bind(2, value);
+  return stmt.run();
+}
+
 }  // namespace parley::client

@@ -98,6 +98,8 @@ class SqliteLocalStore final : public LocalStore {
   Status save_account(const AccountRecord& account) override;
   Result<std::optional<std::int64_t>> meta(std::string_view name) override;
   Status set_meta(std::string_view name, std::int64_t value) override;
+  Result<std::optional<std::string>> setting(std::string_view name) override;
+  Status set_setting(std::string_view name, std::string_view value) override;
 
   crypto::SessionStore& sessions() override { return sessions_; }
   crypto::PreKeyStore& pre_keys() override { return pre_keys_; }

@@ -209,11 +209,18 @@ CREATE TABLE attachment_uploads (
 );
 )sql";
 
+// Version 5: named text settings (how this device reaches the server: relays, proxy, extra
+// endpoints, DNS over HTTPS, and the transport memory of what worked on which network).
+constexpr const char* kSettings = R"sql(
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kInitialSchema},
-    {2, kDisappearingMessages},
-    {3, kGroups},
-    {4, kAttachments},
+    {1, kInitialSchema}, {2, kDisappearingMessages}, {3, kGroups}, {4, kAttachments},
+    {5, kSettings},
 };
 
 static_assert(std::size(kMigrations) == LocalStore::kSchemaVersion,

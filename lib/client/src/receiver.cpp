@@ -16,7 +16,6 @@ namespace parley::client {
 namespace {
 
 constexpr std::string_view kLastSeq = "last_processed_seq";
-constexpr std::size_t kMaxAcksPerRequest = 256;
 
 std::string describe_timer(std::int64_t seconds) {
   if (seconds == 0) return "off";

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "server_connection.h"
 
+#include <algorithm>
 #include <string>
 
 #include "parley/proto/frame.h"
@@ -16,12 +17,55 @@ Status response_status(const wire::Response& response) {
   return Status::error(code.value_or(ErrorCode::kInternal), "server: " + message);
 }
 
+namespace {
+
+// Waits are cut into slices this long so a stall is noticed while the request timeout runs.
+constexpr std::chrono::milliseconds kStallCheckSlice{250};
+// WebSocket and TLS record framing around one frame, roughly (header, MAC, record type).
+constexpr std::uint64_t kFramingBytes = 40;
+
+}  // namespace
+
+ServerConnection::ServerConnection(std::unique_ptr<net::FrameChannel> channel,
+                                   ConnectionTimeouts timeouts)
+    : channel_(std::move(channel)), timeouts_(timeouts) {
+  consumed_ = channel_->bytes_received();  // the handshakes
+  owe_reply();
+}
+
+void ServerConnection::owe_reply() {
+  progress_bytes_ = channel_->bytes_received();
+  progress_at_ = std::chrono::steady_clock::now();
+}
+
+Status ServerConnection::check_stall() {
+  if (broken_) return Status::error(ErrorCode::kConnectionClosed, "not connected to the server");
+  std::uint64_t bytes = channel_->bytes_received();
+  auto now = std::chrono::steady_clock::now();
+  if (bytes != progress_bytes_) {
+    progress_bytes_ = bytes;
+    progress_at_ = now;
+    return Status();
+  }
+  // A channel that counts nothing cannot tell a stall from a quiet server.
+  if (bytes == 0 || timeouts_.stall.count() <= 0 || now - progress_at_ < timeouts_.stall) {
+    return Status();
+  }
+  broken_ = true;
+  stalled_ = true;
+  channel_->close();
+  return Status::error(ErrorCode::kStalled, "the connection stalled: no data from the server for " +
+                                                std::to_string(timeouts_.stall.count()) + " ms");
+}
+
 Result<wire::Frame> ServerConnection::receive(std::chrono::milliseconds timeout) {
   auto bytes = channel_->receive(timeout);
   if (!bytes.ok()) {
     if (bytes.status().code() != ErrorCode::kTimeout) broken_ = true;
     return bytes.status();
   }
+  consumed_ += bytes->size() + kFramingBytes;
+  frames_ += 1;
   auto frame = proto::decode_server_frame(*bytes, proto::Limits{});
   if (!frame.ok()) {
     broken_ = true;
@@ -42,7 +86,8 @@ Result<wire::Response> ServerConnection::call_raw(wire::Request request) {
     broken_ = true;
     return sent;
   }
-  auto deadline = std::chrono::steady_clock::now() + timeout_;
+  owe_reply();
+  auto deadline = std::chrono::steady_clock::now() + timeouts_.request;
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -52,7 +97,13 @@ Result<wire::Response> ServerConnection::call_raw(wire::Request request) {
       channel_->close();
       return Status::error(ErrorCode::kTimeout, "the server did not answer in time");
     }
-    PARLEY_ASSIGN_OR_RETURN(wire::Frame got, receive(left));
+    auto received = receive(std::min(left, kStallCheckSlice));
+    if (!received.ok()) {
+      if (received.status().code() != ErrorCode::kTimeout) return received.status();
+      PARLEY_RETURN_IF_ERROR(check_stall());
+      continue;
+    }
+    wire::Frame got = std::move(*received);
     if (got.has_push()) {
       pushes_.push_back(std::move(*got.mutable_push()));
       continue;
@@ -67,6 +118,17 @@ Result<wire::Response> ServerConnection::call_raw(wire::Request request) {
     }
     // A response to an earlier request we gave up on: ignore it.
   }
+}
+
+Status ServerConnection::post(wire::Request request) {
+  if (broken_) return Status::error(ErrorCode::kConnectionClosed, "not connected to the server");
+  request.set_id(next_id_++);
+  Bytes frame = proto::encode_frame(proto::request_frame(std::move(request)));
+  if (Status sent = channel_->send(frame); !sent.ok()) {
+    broken_ = true;
+    return sent;
+  }
+  return Status();
 }
 
 Result<wire::Response> ServerConnection::call(wire::Request request) {

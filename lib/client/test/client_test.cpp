@@ -70,7 +70,7 @@ class Device {
 };
 
 ServerSettings loopback_settings() {
-  return {"loopback:1", {}};
+  return {"loopback:1", {}, {}};
 }
 
 void sign_up(Device& device, const std::string& name) {

@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //
-// The direct transport: TCP, TLS 1.3 and a binary WebSocket to parleyd, with Boost.Beast.
+// The client's transport: TCP, [a SOCKS5 or HTTP CONNECT proxy], [a parley-relay's outer TLS and
+// handshake], TLS 1.3 and a binary WebSocket to parleyd, with Boost.Beast.
 //
-// Threads. connect_websocket() runs the whole connect (resolve, TCP, TLS, certificate check,
-// upgrade) on the caller's thread, on the channel's private io_context, under one deadline timer
-// that cuts the socket when it fires. After that one background thread runs the io_context: it
-// keeps a read pending at all times (frames go into a mutex + condition variable queue for
-// receive()), writes queued frames one at a time, and lets Beast send keepalive pings. Only that
-// one thread ever runs handlers, so it is the strand: send() and close() from other threads only
-// post() onto it, and the state marked "I/O thread only" below needs no lock.
+// Layers. The WebSocket runs over ssl::stream<LowerStream>. LowerStream is the first hop: a TCP
+// socket that counts the bytes it reads (bytes_received()), optionally wrapped in the relay's
+// outer TLS, chosen at run time. One stream type for all paths keeps Beast instantiated once;
+// the proxy handshake runs on the counting socket before any TLS, the relay handshake inside the
+// outer TLS before the inner TLS starts.
+//
+// Threads. connect_websocket() runs the whole connect (resolve, TCP, proxy, relay, TLS,
+// certificate check, upgrade) on the caller's thread, on the channel's private io_context, under
+// one deadline timer that cuts the socket when it fires. After that one background thread runs the
+// io_context: it keeps a read pending at all times (frames go into a mutex + condition variable
+// queue for receive()), writes queued frames one at a time, and lets Beast send keepalive pings.
+// Only that one thread ever runs handlers, so it is the strand: send() and close() from other
+// threads only post() onto it, and the state marked "I/O thread only" below needs no lock.
 //
 // Lifetime. Handlers capture a plain `this`. That is safe because the WebSocketChannel owns the
 // io_context and joins its thread in close(), which the destructor calls: once the thread is
@@ -26,21 +33,26 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -48,8 +60,11 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "fingerprint.h"
+#include "parley/net/relay_handshake.h"
+#include "parley/util/encoding.h"
 
 namespace parley::net {
 namespace {
@@ -61,7 +76,90 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using SteadyClock = std::chrono::steady_clock;
-using Stream = websocket::stream<ssl::stream<tcp::socket>>;
+
+// Every read from the first hop's socket adds its size to the channel's counter.
+template <class Handler>
+struct CountingHandler {
+  Handler handler;
+  std::atomic<std::uint64_t>* counter;
+  void operator()(error_code ec, std::size_t size) {
+    if (counter != nullptr) counter->fetch_add(size, std::memory_order_relaxed);
+    handler(ec, size);
+  }
+};
+
+// The TCP socket of the first hop (parleyd, the relay or the proxy), counting what it reads.
+class CountingSocket {
+ public:
+  using executor_type = tcp::socket::executor_type;
+  using lowest_layer_type = tcp::socket::lowest_layer_type;
+
+  explicit CountingSocket(asio::io_context& ioc) : socket_(ioc) {}
+
+  executor_type get_executor() { return socket_.get_executor(); }
+  lowest_layer_type& lowest_layer() { return socket_.lowest_layer(); }
+  const lowest_layer_type& lowest_layer() const { return socket_.lowest_layer(); }
+  tcp::socket& socket() { return socket_; }
+  void set_counter(std::atomic<std::uint64_t>* counter) { counter_ = counter; }
+
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& buffers, Handler&& handler) {
+    socket_.async_read_some(
+        buffers, CountingHandler<std::decay_t<Handler>>{std::forward<Handler>(handler), counter_});
+  }
+  template <class Buffers, class Handler>
+  void async_write_some(const Buffers& buffers, Handler&& handler) {
+    socket_.async_write_some(buffers, std::forward<Handler>(handler));
+  }
+
+ private:
+  tcp::socket socket_;
+  std::atomic<std::uint64_t>* counter_ = nullptr;
+};
+
+using OuterTls = ssl::stream<CountingSocket&>;
+
+// What the inner TLS runs on: the counting socket, or the relay's outer TLS over it.
+class LowerStream {
+ public:
+  using executor_type = CountingSocket::executor_type;
+  using lowest_layer_type = CountingSocket::lowest_layer_type;
+
+  explicit LowerStream(asio::io_context& ioc) : tcp_(ioc) {}
+
+  executor_type get_executor() { return tcp_.get_executor(); }
+  lowest_layer_type& lowest_layer() { return tcp_.lowest_layer(); }
+  const lowest_layer_type& lowest_layer() const { return tcp_.lowest_layer(); }
+  CountingSocket& tcp() { return tcp_; }
+  OuterTls& start_outer(ssl::context& context) { return outer_.emplace(tcp_, context); }
+  OuterTls& outer() { return *outer_; }
+
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& buffers, Handler&& handler) {
+    if (outer_) return outer_->async_read_some(buffers, std::forward<Handler>(handler));
+    tcp_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+  template <class Buffers, class Handler>
+  void async_write_some(const Buffers& buffers, Handler&& handler) {
+    if (outer_) return outer_->async_write_some(buffers, std::forward<Handler>(handler));
+    tcp_.async_write_some(buffers, std::forward<Handler>(handler));
+  }
+
+ private:
+  CountingSocket tcp_;
+  std::optional<OuterTls> outer_;  // after tcp_: it refers to it
+};
+
+// Beast's timeouts close the lowest layer through this customization point (found by ADL).
+void beast_close_socket(LowerStream& stream) {
+  error_code ignored;
+  stream.tcp().socket().close(ignored);
+}
+
+using Stream = websocket::stream<ssl::stream<LowerStream>>;
+
+// A proxy's HTTP response head larger than this is refused.
+constexpr std::size_t kMaxProxyHeadBytes = 8192;
 
 // Frames wait for receive() up to this many bytes (or four maximal frames, if more); then reading
 // pauses until receive() has taken half of them, so neither a flooding server nor a caller that
@@ -95,12 +193,51 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string socks5_reply_text(unsigned reply) {
+  switch (reply) {
+    case 1:
+      return "general failure";
+    case 2:
+      return "not allowed by its rules";
+    case 3:
+      return "network unreachable";
+    case 4:
+      return "host unreachable";
+    case 5:
+      return "connection refused";
+    case 6:
+      return "TTL expired";
+    case 7:
+      return "command not supported";
+    case 8:
+      return "address type not supported";
+    default:
+      return "unknown error";
+  }
+}
+
+std::string lowercase_hex(const unsigned char* data, std::size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < size; ++i) {
+    out += kHex[data[i] >> 4];
+    out += kHex[data[i] & 0xf];
+  }
+  return out;
+}
+
 class WebSocketChannel final : public FrameChannel {
  public:
   WebSocketChannel(const WebSocketChannelOptions& options, Bytes pin)
       : options_(options),
         pin_(std::move(pin)),
         endpoint_(authority(options.host, options.port)),
+        tls_name_(options.tls_name.empty() ? options.host : options.tls_name),
+        host_header_(authority(tls_name_, options.port)),
+        target_host_(options.relay ? options.relay->host : options.host),
+        target_port_(options.relay ? options.relay->port : options.port),
+        target_(authority(target_host_, target_port_)),
+        proxy_endpoint_(authority(options.proxy.host, options.proxy.port)),
         receive_queue_limit_(std::max(kReceiveQueueBytes, 4 * options.max_frame_bytes)) {}
 
   ~WebSocketChannel() override { close(); }
@@ -110,8 +247,11 @@ class WebSocketChannel final : public FrameChannel {
 
   // Connects on the calling thread; every step shares one deadline.
   Status connect() {
+    if (cancelled()) return Status::error(ErrorCode::kCancelled, "the connection was cancelled");
     PARLEY_RETURN_IF_ERROR(configure_tls());
+    if (options_.relay) PARLEY_RETURN_IF_ERROR(configure_outer_tls());
     ws_.emplace(ioc_, tls_);  // after configure_tls(): SSL_new copies the context's settings
+    lower().tcp().set_counter(&bytes_received_);
     connect_timer_.expires_after(options_.connect_timeout);
     connect_timer_.async_wait([this](error_code ec) {
       if (ec || connect_done_) return;
@@ -119,12 +259,34 @@ class WebSocketChannel final : public FrameChannel {
       resolver_.cancel();
       cut();
     });
-    stage_ = "resolving the host name";
-    resolver_.async_resolve(options_.host, std::to_string(options_.port),
-                            [this](error_code ec, const tcp::resolver::results_type& results) {
-                              on_resolved(ec, results);
-                            });
+    if (options_.cancel) poll_cancel();
+    if (options_.proxy.enabled()) {
+      // The proxy's own address is resolved here; the target's name only by the proxy.
+      stage_ = "resolving the proxy's host name";
+      resolver_.async_resolve(options_.proxy.host, std::to_string(options_.proxy.port),
+                              [this](error_code ec, const tcp::resolver::results_type& results) {
+                                on_resolved(ec, results);
+                              });
+    } else if (!options_.addresses.empty()) {
+      std::vector<tcp::endpoint> endpoints;
+      for (const std::string& address : options_.addresses) {
+        endpoints.emplace_back(asio::ip::make_address(address), target_port_);
+      }
+      on_resolved(
+          {}, tcp::resolver::results_type::create(endpoints.begin(), endpoints.end(), target_host_,
+                                                  std::to_string(target_port_)));
+    } else {
+      stage_ = "resolving the host name";
+      resolver_.async_resolve(target_host_, std::to_string(target_port_),
+                              [this](error_code ec, const tcp::resolver::results_type& results) {
+                                on_resolved(ec, results);
+                              });
+    }
     ioc_.run();  // returns when the chain has finished and the deadline timer is cancelled
+    if (cancelled_) {
+      return Status::error(ErrorCode::kCancelled,
+                           "the connection to " + endpoint_ + " was cancelled (another won)");
+    }
     return connect_status_;
   }
 
@@ -134,6 +296,10 @@ class WebSocketChannel final : public FrameChannel {
     work_.emplace(ioc_.get_executor());  // keeps run() alive while reading is paused
     asio::post(ioc_, [this] { start_read(); });
     thread_ = std::thread([this] { run_io(); });
+  }
+
+  std::uint64_t bytes_received() const override {
+    return bytes_received_.load(std::memory_order_relaxed);
   }
 
   Status send(ByteView frame) override {
@@ -233,33 +399,380 @@ class WebSocketChannel final : public FrameChannel {
   }
 
   void on_resolved(error_code ec, const tcp::resolver::results_type& results) {
-    if (ec) return finish_connect(step_failed(ec, "cannot resolve " + options_.host));
-    stage_ = "connecting over TCP";
+    if (ec) {
+      if (options_.proxy.enabled()) {
+        return finish_connect(proxy_failed(ec, "cannot resolve the proxy " + options_.proxy.host));
+      }
+      return finish_connect(step_failed(ec, "cannot resolve " + target_host_));
+    }
+    stage_ = options_.proxy.enabled() ? "connecting to the proxy" : "connecting over TCP";
     asio::async_connect(
-        beast::get_lowest_layer(*ws_), results,
+        lower().tcp().socket(), results,
         [this](error_code connect_ec, const tcp::endpoint&) { on_tcp(connect_ec); });
   }
 
   void on_tcp(error_code ec) {
-    if (ec) return finish_connect(step_failed(ec, "cannot connect to " + endpoint_));
+    if (ec) {
+      if (options_.proxy.enabled()) {
+        return finish_connect(proxy_failed(ec, "cannot connect to the proxy " + proxy_endpoint_));
+      }
+      return finish_connect(step_failed(ec, "cannot connect to " + target_));
+    }
     error_code ignored;
-    beast::get_lowest_layer(*ws_).set_option(tcp::no_delay(true), ignored);
+    lower().tcp().socket().set_option(tcp::no_delay(true), ignored);
+    if (options_.proxy.kind == ProxyKind::kSocks5) return start_socks5();
+    if (options_.proxy.kind == ProxyKind::kHttpConnect) return start_http_connect();
+    after_first_hop();
+  }
 
+  // The TCP stream now reaches the target (the relay or parleyd).
+  void after_first_hop() {
+    if (options_.relay) return start_relay();
+    start_inner_tls();
+  }
+
+  // ---- proxies (RFC 1928, RFC 1929, RFC 9110 §9.3.6), on the counting socket ----
+
+  using Step = void (WebSocketChannel::*)();
+
+  // Writes proxy_out_, then runs `next`.
+  void proxy_write(Step next) {
+    asio::async_write(
+        lower().tcp(), asio::buffer(proxy_out_), [this, next](error_code ec, std::size_t) {
+          if (ec) {
+            return finish_connect(proxy_failed(
+                ec, "the connection to the proxy " + proxy_endpoint_ + " failed while writing"));
+          }
+          (this->*next)();
+        });
+  }
+
+  // Reads exactly `size` bytes into proxy_in_, then runs `next`.
+  void proxy_read(std::size_t size, Step next) {
+    proxy_in_.assign(size, 0);
+    asio::async_read(
+        lower().tcp(), asio::buffer(proxy_in_), [this, next](error_code ec, std::size_t) {
+          if (ec) {
+            return finish_connect(
+                proxy_failed(ec, "the proxy " + proxy_endpoint_ +
+                                     (ec == asio::error::eof ? " closed the connection"
+                                                             : " failed while answering")));
+          }
+          (this->*next)();
+        });
+  }
+
+  Status proxy_error(const std::string& what) const {
+    return Status::error(ErrorCode::kProxyFailed, what);
+  }
+
+  // kTimeout when the deadline cut it, else kProxyFailed with the reason.
+  Status proxy_failed(error_code ec, const std::string& what) const {
+    if (timed_out_) return step_failed(ec, what);
+    return proxy_error(what + ": " + ec.message());
+  }
+
+  void start_socks5() {
+    stage_ = "in the SOCKS5 handshake";
+    // Offer user/password only when we have them: some proxies pick it whenever it is offered.
+    if (options_.proxy.username.empty()) {
+      proxy_out_ = {5, 1, 0};
+    } else {
+      proxy_out_ = {5, 2, 0, 2};
+    }
+    proxy_write(&WebSocketChannel::socks5_read_method);
+  }
+
+  void socks5_read_method() { proxy_read(2, &WebSocketChannel::socks5_on_method); }
+
+  void socks5_on_method() {
+    if (proxy_in_[0] != 5) {
+      return finish_connect(proxy_error("the proxy " + proxy_endpoint_ + " does not speak SOCKS5"));
+    }
+    const std::uint8_t method = proxy_in_[1];
+    if (method == 0) return socks5_send_connect();
+    if (method == 2 && !options_.proxy.username.empty()) {
+      const std::string& user = options_.proxy.username;
+      const std::string& password = options_.proxy.password;
+      proxy_out_.clear();
+      proxy_out_.push_back(1);
+      proxy_out_.push_back(static_cast<std::uint8_t>(user.size()));
+      proxy_out_.insert(proxy_out_.end(), user.begin(), user.end());
+      proxy_out_.push_back(static_cast<std::uint8_t>(password.size()));
+      proxy_out_.insert(proxy_out_.end(), password.begin(), password.end());
+      return proxy_write(&WebSocketChannel::socks5_read_auth);
+    }
+    if (options_.proxy.username.empty()) {
+      return finish_connect(proxy_error("the SOCKS5 proxy " + proxy_endpoint_ +
+                                        " requires authentication (set a user name and password)"));
+    }
+    return finish_connect(proxy_error("the SOCKS5 proxy " + proxy_endpoint_ +
+                                      " accepts none of our authentication methods"));
+  }
+
+  void socks5_read_auth() { proxy_read(2, &WebSocketChannel::socks5_on_auth); }
+
+  void socks5_on_auth() {
+    if (proxy_in_[1] != 0) {
+      return finish_connect(proxy_error("authentication with the SOCKS5 proxy " + proxy_endpoint_ +
+                                        " failed (wrong user name or password)"));
+    }
+    socks5_send_connect();
+  }
+
+  void socks5_send_connect() {
+    stage_ = "asking the SOCKS5 proxy to connect";
+    proxy_out_ = {5, 1, 0};
+    error_code ec;
+    asio::ip::address address = asio::ip::make_address(target_host_, ec);
+    if (!ec && address.is_v4()) {
+      auto bytes = address.to_v4().to_bytes();
+      proxy_out_.push_back(1);
+      proxy_out_.insert(proxy_out_.end(), bytes.begin(), bytes.end());
+    } else if (!ec && address.is_v6()) {
+      auto bytes = address.to_v6().to_bytes();
+      proxy_out_.push_back(4);
+      proxy_out_.insert(proxy_out_.end(), bytes.begin(), bytes.end());
+    } else {
+      // The name itself: the proxy resolves it (remote DNS), we send no DNS query.
+      proxy_out_.push_back(3);
+      proxy_out_.push_back(static_cast<std::uint8_t>(target_host_.size()));
+      proxy_out_.insert(proxy_out_.end(), target_host_.begin(), target_host_.end());
+    }
+    proxy_out_.push_back(static_cast<std::uint8_t>(target_port_ >> 8));
+    proxy_out_.push_back(static_cast<std::uint8_t>(target_port_ & 0xff));
+    proxy_write(&WebSocketChannel::socks5_read_reply);
+  }
+
+  void socks5_read_reply() { proxy_read(4, &WebSocketChannel::socks5_on_reply); }
+
+  void socks5_on_reply() {
+    if (proxy_in_[0] != 5) {
+      return finish_connect(
+          proxy_error("the proxy " + proxy_endpoint_ + " sent a malformed SOCKS5 reply"));
+    }
+    const unsigned reply = proxy_in_[1];
+    if (reply != 0) {
+      return finish_connect(proxy_error(
+          "the SOCKS5 proxy " + proxy_endpoint_ + " refused the connection to " + target_ + ": " +
+          socks5_reply_text(reply) + " (reply " + std::to_string(reply) + ")"));
+    }
+    // The bound address follows; its length depends on its type.
+    switch (proxy_in_[3]) {
+      case 1:
+        return proxy_read(4 + 2, &WebSocketChannel::after_first_hop);
+      case 4:
+        return proxy_read(16 + 2, &WebSocketChannel::after_first_hop);
+      case 3:
+        return proxy_read(1, &WebSocketChannel::socks5_read_bound_name);
+      default:
+        return finish_connect(
+            proxy_error("the proxy " + proxy_endpoint_ + " sent a malformed SOCKS5 reply"));
+    }
+  }
+
+  void socks5_read_bound_name() {
+    proxy_read(std::size_t{proxy_in_[0]} + 2, &WebSocketChannel::after_first_hop);
+  }
+
+  void start_http_connect() {
+    stage_ = "asking the HTTP proxy to connect";
+    std::string request = "CONNECT " + target_ + " HTTP/1.1\r\nHost: " + target_ + "\r\n";
+    if (!options_.proxy.username.empty()) {
+      std::string credentials = options_.proxy.username + ":" + options_.proxy.password;
+      request += "Proxy-Authorization: Basic " +
+                 base64_encode(ByteView(reinterpret_cast<const std::uint8_t*>(credentials.data()),
+                                        credentials.size())) +
+                 "\r\n";
+    }
+    request += "\r\n";
+    proxy_out_.assign(request.begin(), request.end());
+    proxy_head_.clear();
+    proxy_write(&WebSocketChannel::http_connect_read);
+  }
+
+  void http_connect_read() {
+    proxy_in_.assign(1024, 0);
+    lower().tcp().async_read_some(asio::buffer(proxy_in_), [this](error_code ec, std::size_t size) {
+      if (ec) {
+        return finish_connect(proxy_failed(
+            ec,
+            "the HTTP proxy " + proxy_endpoint_ +
+                (ec == asio::error::eof ? " closed the connection" : " failed while answering")));
+      }
+      proxy_head_.append(reinterpret_cast<const char*>(proxy_in_.data()), size);
+      std::size_t end = proxy_head_.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        if (proxy_head_.size() > kMaxProxyHeadBytes) {
+          return finish_connect(
+              proxy_error("the HTTP proxy " + proxy_endpoint_ + " sent an oversized answer"));
+        }
+        return http_connect_read();
+      }
+      http_connect_on_head(end + 4);
+    });
+  }
+
+  void http_connect_on_head(std::size_t head_bytes) {
+    // "HTTP/1.1 200 Connection established"
+    const std::string& head = proxy_head_;
+    unsigned status = 0;
+    if (head.size() >= 12 && head.compare(0, 5, "HTTP/") == 0) {
+      std::size_t space = head.find(' ');
+      if (space != std::string::npos && space + 4 <= head.size()) {
+        for (std::size_t i = space + 1; i < space + 4; ++i) {
+          if (head[i] < '0' || head[i] > '9') {
+            status = 0;
+            break;
+          }
+          status = status * 10 + static_cast<unsigned>(head[i] - '0');
+        }
+      }
+    }
+    if (status == 0) {
+      return finish_connect(
+          proxy_error("the proxy " + proxy_endpoint_ + " did not answer like an HTTP proxy"));
+    }
+    // 407 per RFC 9110; tinyproxy answers 401 to a wrong Proxy-Authorization.
+    if (status == 407 || status == 401) {
+      return finish_connect(
+          proxy_error(options_.proxy.username.empty()
+                          ? "the HTTP proxy " + proxy_endpoint_ +
+                                " requires authentication (set a user name and password)"
+                          : "authentication with the HTTP proxy " + proxy_endpoint_ +
+                                " failed (wrong user name or password)"));
+    }
+    if (status < 200 || status > 299) {
+      return finish_connect(proxy_error("the HTTP proxy " + proxy_endpoint_ +
+                                        " refused the connection to " + target_ + " (HTTP " +
+                                        std::to_string(status) + ")"));
+    }
+    if (head_bytes != proxy_head_.size()) {
+      // Neither parleyd nor a relay speaks first: bytes here are the proxy's, not the tunnel's.
+      return finish_connect(proxy_error("the HTTP proxy " + proxy_endpoint_ +
+                                        " sent data before the tunnel was used"));
+    }
+    after_first_hop();
+  }
+
+  // ---- the relay: outer TLS pinned by the link, then relay_handshake.h, inside it ----
+
+  Status configure_outer_tls() {
+    SSL_CTX* ctx = outer_tls_.native_handle();
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+      return Status::error(ErrorCode::kInternal, "openssl: cannot require TLS 1.2");
+    }
+    // Only the link's key is trusted: checked after the handshake (check_relay_pin()).
+    outer_tls_.set_verify_mode(ssl::verify_none);
+    return {};
+  }
+
+  void start_relay() {
+    stage_ = "in the TLS handshake with the relay";
+    OuterTls& outer = lower().start_outer(outer_tls_);
+    const std::string sni = options_.relay->effective_sni();
+    if (!sni.empty() && SSL_set_tlsext_host_name(outer.native_handle(), sni.c_str()) != 1) {
+      return finish_connect(
+          Status::error(ErrorCode::kInvalidArgument, "the relay link's cover name is not valid"));
+    }
+    outer.async_handshake(ssl::stream_base::client, [this](error_code ec) { on_outer_tls(ec); });
+  }
+
+  void on_outer_tls(error_code ec) {
+    if (ec) {
+      return finish_connect(
+          step_failed(ec, "the TLS handshake with the relay " + target_ + " failed"));
+    }
+    if (!check_relay_pin()) return;
+    stage_ = "in the relay handshake";
+    relay_request_ = relay_request(*options_.relay);
+    asio::async_write(
+        lower().outer(), asio::buffer(relay_request_), [this](error_code write_ec, std::size_t) {
+          if (write_ec) {
+            return finish_connect(
+                step_failed(write_ec, "the connection to the relay " + target_ + " failed"));
+          }
+          relay_read();
+        });
+  }
+
+  // Returns false (after finishing the connect) when the relay's key is not the link's.
+  bool check_relay_pin() {
+    X509* leaf = SSL_get0_peer_certificate(lower().outer().native_handle());
+    if (leaf == nullptr) {
+      finish_connect(Status::error(ErrorCode::kCertificateUntrusted,
+                                   "the relay " + target_ + " sent no certificate"));
+      return false;
+    }
+    unsigned char* der = nullptr;
+    int size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_size = 0;
+    int hashed = size > 0 ? EVP_Digest(der, static_cast<std::size_t>(size), digest, &digest_size,
+                                       EVP_sha256(), nullptr)
+                          : 0;
+    OPENSSL_free(der);
+    if (hashed != 1 || digest_size != kSha256Bytes) {
+      finish_connect(Status::error(ErrorCode::kInternal, "openssl: cannot hash the relay's key"));
+      return false;
+    }
+    const std::string actual = lowercase_hex(digest, digest_size);
+    const std::string& expected = options_.relay->pin_hex;
+    if (expected.size() != actual.size() ||
+        CRYPTO_memcmp(expected.data(), actual.data(), actual.size()) != 0) {
+      finish_connect(
+          Status::error(ErrorCode::kCertificateUntrusted,
+                        "the relay's key does not match the link's pin (" + target_ + ")"));
+      return false;
+    }
+    return true;
+  }
+
+  void relay_read() {
+    relay_chunk_.resize(1024);
+    lower().outer().async_read_some(
+        asio::buffer(relay_chunk_), [this](error_code ec, std::size_t size) {
+          if (ec) {
+            return finish_connect(step_failed(
+                ec, "the relay " + target_ + " closed the connection during its handshake"));
+          }
+          relay_answer_.append(reinterpret_cast<const char*>(relay_chunk_.data()), size);
+          RelayResponseCheck check = check_relay_response(relay_answer_);
+          if (check.verdict == RelayResponseVerdict::kIncomplete) return relay_read();
+          if (check.verdict == RelayResponseVerdict::kRefused) {
+            return finish_connect(Status::error(
+                ErrorCode::kRelayRefused, "the relay " + target_ +
+                                              " did not accept the link (wrong secret or a stale "
+                                              "link; it answered as an ordinary web site)"));
+          }
+          if (check.head_bytes != relay_answer_.size()) {
+            // parleyd does not speak first: anything after the relay's answer is not ours.
+            return finish_connect(
+                Status::error(ErrorCode::kProtocolViolation,
+                              "the relay " + target_ + " sent data before the tunnel was used"));
+          }
+          start_inner_tls();
+        });
+  }
+
+  // ---- TLS 1.3 to parleyd (through whatever the lower stream is) ----
+
+  void start_inner_tls() {
     SSL* ssl = ws_->next_layer().native_handle();
-    const bool ip = is_ip_literal(options_.host);
+    const bool ip = is_ip_literal(tls_name_);
     // SNI carries host names only (RFC 6066 §3).
-    if (!ip && SSL_set_tlsext_host_name(ssl, options_.host.c_str()) != 1) {
+    if (!ip && SSL_set_tlsext_host_name(ssl, tls_name_.c_str()) != 1) {
       return finish_connect(Status::error(ErrorCode::kInvalidArgument,
-                                          "the host name " + options_.host + " is not valid"));
+                                          "the host name " + tls_name_ + " is not valid"));
     }
     if (pin_.empty()) {
       X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
       X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, options_.host.c_str())
-                   : X509_VERIFY_PARAM_set1_host(param, options_.host.c_str(), 0);
+      int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, tls_name_.c_str())
+                   : X509_VERIFY_PARAM_set1_host(param, tls_name_.c_str(), 0);
       if (set != 1) {
         return finish_connect(Status::error(ErrorCode::kInvalidArgument,
-                                            "cannot verify certificates for " + options_.host));
+                                            "cannot verify certificates for " + tls_name_));
       }
     }
     stage_ = "in the TLS handshake";
@@ -293,7 +806,7 @@ class WebSocketChannel final : public FrameChannel {
     ws_->set_option(websocket::stream_base::decorator(
         [](websocket::request_type& request) { request.erase(beast::http::field::user_agent); }));
     stage_ = "in the WebSocket upgrade";
-    ws_->async_handshake(upgrade_response_, endpoint_, options_.path,
+    ws_->async_handshake(upgrade_response_, host_header_, options_.path,
                          [this](error_code ws_ec) { on_upgraded(ws_ec); });
   }
 
@@ -352,10 +865,30 @@ class WebSocketChannel final : public FrameChannel {
     return Status::error(ErrorCode::kUnavailable, what + ": " + ec.message());
   }
 
+  bool cancelled() const { return options_.cancel && options_.cancel->load(); }
+
+  // The transport manager cancels attempts that lost its race: checked every 50 ms while
+  // connecting, then the connect is cut like a timeout and reports kCancelled.
+  void poll_cancel() {
+    cancel_timer_.expires_after(std::chrono::milliseconds(50));
+    cancel_timer_.async_wait([this](error_code ec) {
+      if (ec || connect_done_) return;
+      if (cancelled()) {
+        cancelled_ = true;
+        timed_out_ = true;
+        resolver_.cancel();
+        cut();
+        return;
+      }
+      poll_cancel();
+    });
+  }
+
   void finish_connect(Status status) {
     connect_done_ = true;
     connect_status_ = std::move(status);
     connect_timer_.cancel();
+    cancel_timer_.cancel();
     if (!connect_status_.ok()) cut();
   }
 
@@ -477,7 +1010,7 @@ class WebSocketChannel final : public FrameChannel {
   // Closing the TCP socket makes every pending operation finish with an error.
   void cut() {
     error_code ignored;
-    auto& socket = beast::get_lowest_layer(*ws_);
+    auto& socket = lower().tcp().socket();
     if (!socket.is_open()) return;
     socket.shutdown(tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
@@ -494,18 +1027,29 @@ class WebSocketChannel final : public FrameChannel {
     cv_.notify_all();
   }
 
+  LowerStream& lower() { return ws_->next_layer().next_layer(); }
+
   // First, so it is destroyed last: the objects below hold references into it.
   asio::io_context ioc_{1};
 
   const WebSocketChannelOptions options_;
-  const Bytes pin_;             // empty: not pinned
-  const std::string endpoint_;  // "host:port" for messages and the Host header
+  const Bytes pin_;                // empty: not pinned
+  const std::string endpoint_;     // parleyd's "host:port", for messages
+  const std::string tls_name_;     // SNI and verified name: tls_name, else host
+  const std::string host_header_;  // the upgrade's Host header
+  const std::string target_host_;  // what the first TCP hop (or the proxy) connects to
+  const std::uint16_t target_port_;
+  const std::string target_;  // "host:port" of the target, for messages and CONNECT
+  const std::string proxy_endpoint_;
   const std::size_t receive_queue_limit_;
+  std::atomic<std::uint64_t> bytes_received_{0};
 
+  ssl::context outer_tls_{ssl::context::tls_client};  // before ws_: the relay's stream uses it
   ssl::context tls_{ssl::context::tls_client};
   std::optional<Stream> ws_;
   tcp::resolver resolver_{ioc_};
   asio::steady_timer connect_timer_{ioc_};
+  asio::steady_timer cancel_timer_{ioc_};
   asio::steady_timer write_timer_{ioc_};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
@@ -515,8 +1059,15 @@ class WebSocketChannel final : public FrameChannel {
   Status connect_status_;
   bool connect_done_ = false;
   bool timed_out_ = false;
+  bool cancelled_ = false;
   std::string stage_;
   websocket::response_type upgrade_response_;
+  std::vector<std::uint8_t> proxy_out_;
+  std::vector<std::uint8_t> proxy_in_;
+  std::string proxy_head_;
+  std::string relay_request_;
+  std::vector<std::uint8_t> relay_chunk_;
+  std::string relay_answer_;
 
   // I/O thread only.
   beast::flat_buffer read_buffer_;
@@ -554,6 +1105,28 @@ Status check_options(const WebSocketChannelOptions& options) {
     return invalid("the connect and write timeouts must be positive");
   }
   if (options.keepalive.count() < 0) return invalid("the keepalive interval must not be negative");
+  for (const std::string& address : options.addresses) {
+    if (!is_ip_literal(address)) return invalid("the addresses to connect to must be IP literals");
+  }
+  if (options.proxy.enabled()) {
+    if (options.proxy.host.empty() || options.proxy.port == 0) {
+      return invalid("the proxy needs a host and a port");
+    }
+    if (options.proxy.username.size() > 255 || options.proxy.password.size() > 255) {
+      return invalid("the proxy's user name and password are limited to 255 bytes each");
+    }
+  }
+  const std::string& target = options.relay ? options.relay->host : options.host;
+  if (options.proxy.kind == ProxyKind::kSocks5 && target.size() > 255) {
+    return invalid("a host name sent to a SOCKS5 proxy is limited to 255 bytes");
+  }
+  if (options.relay) {
+    const RelayLink& relay = *options.relay;
+    if (relay.host.empty() || relay.port == 0) return invalid("the relay needs a host and a port");
+    if (relay.secret_hex.size() != 2 * kRelaySecretBytes || relay.pin_hex.size() != 64) {
+      return invalid("the relay link needs a 32-digit secret and a 64-digit pin");
+    }
+  }
   return {};
 }
 
@@ -566,6 +1139,11 @@ Result<std::unique_ptr<FrameChannel>> connect_websocket(const WebSocketChannelOp
     checked.host = checked.host.substr(1, checked.host.size() - 2);
   }
   PARLEY_RETURN_IF_ERROR(check_options(checked));
+  if (checked.relay) {
+    for (char& c : checked.relay->pin_hex) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
   Bytes pin;
   if (!checked.trust.pinned_sha256.empty()) {
     PARLEY_ASSIGN_OR_RETURN(pin, parse_pinned_sha256(checked.trust.pinned_sha256));

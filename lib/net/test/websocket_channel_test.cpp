@@ -332,6 +332,32 @@ TEST(WebSocketChannelFailureTest, SilentListenerTimesOutWithinTheConnectTimeout)
   EXPECT_LT(elapsed, std::chrono::milliseconds(1500));
 }
 
+// The transport manager abandons attempts that lost its race; a black-holed one must not hold
+// the client until its own deadline.
+TEST(WebSocketChannelFailureTest, ACancelledConnectStopsSoonWithCancelled) {
+  RawSocket silent(/*listen=*/true);
+  ASSERT_NE(silent.port(), 0);
+  WebSocketChannelOptions options;
+  options.port = silent.port();
+  options.trust.pinned_sha256 = std::string(64, '0');
+  options.connect_timeout = std::chrono::seconds(60);
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  options.cancel = cancel;
+  std::thread canceller([cancel] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel->store(true);
+  });
+  auto started = SteadyClock::now();
+  auto channel = connect_websocket(options);
+  auto elapsed = SteadyClock::now() - started;
+  canceller.join();
+  ASSERT_FALSE(channel.ok());
+  EXPECT_EQ(channel.status().code(), ErrorCode::kCancelled) << channel.status().to_string();
+  EXPECT_LT(elapsed, std::chrono::seconds(10));  // far below the 60 s deadline
+  // Already cancelled: nothing is attempted.
+  EXPECT_EQ(connect_websocket(options).status().code(), ErrorCode::kCancelled);
+}
+
 TEST_F(WebSocketChannelTest, WrongPathIsRefusedUpgrade) {
   WebSocketChannelOptions options = pinned_options();
   options.path = "/chat";

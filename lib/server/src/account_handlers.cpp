@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // Sign-up (proof of work), device authentication, usernames and account deletion.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -154,6 +155,11 @@ Status ServerCore::Impl::authenticate(RequestContext& ctx, const wire::Authentic
   ctx.response->mutable_authenticate()->set_queued_messages(queued.ok() ? *queued : 0);
   if (queued.ok()) {
     metrics.observe("parley_mailbox_depth_on_connect", "", static_cast<double>(*queued));
+  }
+  if (r.delivery_window_bytes() != 0) {
+    std::lock_guard lock(ctx.connection->delivery_mutex());
+    ctx.connection->delivery().window_bytes =
+        std::clamp<std::size_t>(r.delivery_window_bytes(), 1024, config.delivery_window_bytes);
   }
   start_delivery(ctx.connection);
   return Status();

@@ -46,6 +46,7 @@ struct DeliveryState {
   std::uint64_t last_pushed = 0;                 // highest seq pushed on this connection
   std::map<std::uint64_t, std::size_t> unacked;  // pushed seq -> ciphertext size, until acked
   std::size_t unacked_bytes = 0;
+  std::size_t window_bytes = 0;  // the client's smaller byte window (AuthenticateRequest); 0: ours
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

@@ -149,8 +149,10 @@ struct ServerCore::Impl {
   bool push_envelope_locked(Connection& connection, const store::StoredEnvelope& envelope);
   // The connection has as many unacked pushes (or bytes) as the window allows.
   bool window_full(const DeliveryState& d) const {
-    return d.unacked.size() >= config.delivery_window ||
-           d.unacked_bytes >= config.delivery_window_bytes;
+    return d.unacked.size() >= config.delivery_window || d.unacked_bytes >= window_bytes(d);
+  }
+  std::size_t window_bytes(const DeliveryState& d) const {
+    return d.window_bytes != 0 ? d.window_bytes : config.delivery_window_bytes;
   }
 };
 

@@ -248,7 +248,7 @@ Status ServerCore::Impl::ack_messages(RequestContext& ctx, const wire::AckMessag
       }
     }
     if (d.online && d.paused && d.unacked.size() <= config.delivery_window / 2 &&
-        d.unacked_bytes <= config.delivery_window_bytes / 2) {
+        d.unacked_bytes <= window_bytes(d) / 2) {
       d.paused = false;
       d.draining = true;
       resume = true;

@@ -229,6 +229,46 @@ TEST(MessageWindow, TheByteWindowPausesDeliveryToo) {
   EXPECT_EQ(device.messages().size(), 8u);
 }
 
+// A client on a freezing network asks for a small byte window at sign-in (docs/client.md).
+TEST(MessageWindow, AClientMayAskForASmallerByteWindow) {
+  CoreFixture f;
+  Client alice(*f.core), bob(*f.core);
+  Identity a, b;
+  alice.sign_up_and_in(a);
+  alice.close();
+  bob.sign_up_and_in(b);
+  const std::string text(600, 'p');  // two of them fill a 1 KiB window
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(status_of(bob.send_message(a.account, {1}, "message-000" + std::to_string(i), text)),
+              ErrorCode::kOk);
+  }
+  {
+    Client small(*f.core);
+    // Below the floor: the server uses 1024.
+    ASSERT_EQ(status_of(small.authenticate(a, 10)), ErrorCode::kOk);
+    ASSERT_TRUE(small.wait_for_messages(2));
+    EXPECT_EQ(small.messages().size(), 2u);  // 1,200 bytes >= 1,024: paused
+    EXPECT_FALSE(small.queue_empty_received());
+    ASSERT_EQ(status_of(small.ack({1, 2})), ErrorCode::kOk);
+    ASSERT_TRUE(small.wait_for_messages(4));
+    EXPECT_EQ(small.messages().size(), 4u);
+    ASSERT_EQ(status_of(small.ack({3, 4})), ErrorCode::kOk);
+    ASSERT_TRUE(small.wait_for_messages(6));
+    ASSERT_EQ(status_of(small.ack({5, 6})), ErrorCode::kOk);
+    ASSERT_TRUE(small.wait_for_queue_empty());
+  }
+  // Without the field the server's own window applies: everything at once.
+  for (int i = 6; i < 12; ++i) {
+    ASSERT_EQ(
+        status_of(bob.send_message(a.account, {1}, "message-00" + std::to_string(10 + i), text)),
+        ErrorCode::kOk);
+  }
+  Client normal(*f.core);
+  ASSERT_EQ(status_of(normal.authenticate(a)), ErrorCode::kOk);
+  ASSERT_TRUE(normal.wait_for_queue_empty());
+  EXPECT_EQ(normal.messages().size(), 6u);
+}
+
 TEST(MessageRetention, MaintenancePurgesOldMessages) {
   auto config = CoreFixture::test_config();
   config.message_retention = std::chrono::hours(24);

@@ -166,7 +166,7 @@ wire::Response Client::register_account(Identity& identity, const std::string& u
   return response;
 }
 
-wire::Response Client::authenticate(const Identity& identity) {
+wire::Response Client::authenticate(const Identity& identity, std::uint32_t delivery_window_bytes) {
   wire::Request challenge_request;
   challenge_request.mutable_auth_challenge();
   wire::Response challenge = call(challenge_request);
@@ -182,6 +182,7 @@ wire::Response Client::authenticate(const Identity& identity) {
       identity.key.private_key,
       proto::auth_signed_bytes(as_bytes(c), as_bytes(account), identity.device));
   auth->set_signature(std::string(as_string_view(signature)));
+  if (delivery_window_bytes != 0) auth->set_delivery_window_bytes(delivery_window_bytes);
   return call(request);
 }
 

@@ -77,7 +77,8 @@ class Client {
   // ---- Protocol helpers ----
   // Challenge, proof of work, signed sign-up. Returns the response of create_account.
   wire::Response register_account(Identity& identity, const std::string& username = {});
-  wire::Response authenticate(const Identity& identity);
+  // delivery_window_bytes: AuthenticateRequest's optional smaller push window (0: absent).
+  wire::Response authenticate(const Identity& identity, std::uint32_t delivery_window_bytes = 0);
   // Registers `identity` as a new account and authenticates it; asserts success.
   void sign_up_and_in(Identity& identity, const std::string& username = {});
   wire::Response link_device(Identity& identity, const std::string& code);

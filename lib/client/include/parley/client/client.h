@@ -23,6 +23,7 @@
 #include "parley/client/events.h"
 #include "parley/client/local_store.h"
 #include "parley/net/frame_channel.h"
+#include "parley/net/transport_manager.h"
 #include "parley/net/websocket_channel.h"
 #include "parley/util/clock.h"
 #include "parley/util/status.h"
@@ -45,11 +46,43 @@ struct ClientOptions {
   // One-time prekeys kept on the server: topped up to kPrekeyBatch when below kPrekeyLowWater.
   std::uint32_t prekey_batch = 100;
   std::uint32_t prekey_low_water = 20;
+  // While a reply is owed, a connection that receives no byte for this long is given up
+  // (kStalled) and replaced: censors drop flows silently instead of resetting them. Zero: off.
+  std::chrono::milliseconds stall_timeout = 8s;
+  // On a network where a freeze was seen (a connection stalled after receiving this much or
+  // more), each connection is replaced once it has received freeze_budget_bytes, before the
+  // censor's ~16 KB threshold (CENSORSHIP.md).
+  std::uint64_t freeze_suspect_bytes = 8 * 1024;
+  std::uint64_t freeze_budget_bytes = 14 * 1024;
+  // How candidates (direct endpoints, relays) are raced.
+  net::TransportManagerOptions transport;
+};
+
+// How this device reaches its server besides the server's own address (docs/client.md "Staying
+// connected"). Saved in the encrypted store; every path still ends in TLS to parleyd, checked
+// with the account's pin or CA.
+struct NetworkSettings {
+  std::string tls_name;                // SNI/verified name when the server is an IP literal
+  std::vector<std::string> endpoints;  // extra direct "host:port" of the same server
+  std::vector<net::RelayLink> relays;  // from parley://relay links
+  net::ProxyConfig proxy;              // SOCKS5 or HTTP CONNECT for every path
+  std::string doh_url;                 // DNS over HTTPS; empty: the system resolver
+  net::TlsTrust doh_trust;             // the resolver's certificate pin or CA; empty: system
 };
 
 struct ServerSettings {
   std::string server;  // "host:port"
   net::TlsTrust trust;
+  NetworkSettings network;
+};
+
+// What `parley network` shows.
+struct NetworkReport {
+  NetworkSettings settings;
+  std::string network_id;    // this network (see net::network_id())
+  std::string last_route;    // the candidate that last worked on this network ("" if none)
+  bool freeze_mode = false;  // a freeze was seen on this network: connections are rotated
+  net::TransportStatus status;
 };
 
 // Reported while the sign-up proof of work runs (about a million hashes at 20 bits).
@@ -245,6 +278,17 @@ class Client {
 
   // Closes the connection (the store stays open).
   void disconnect();
+
+  // ---- Staying connected
+  // -------------------------------------------------------------------------
+
+  Result<NetworkSettings> network_settings();
+  // Validates (every endpoint "host:port", relay links complete) and saves; the next connection
+  // uses them.
+  Status set_network_settings(const NetworkSettings& settings);
+  Result<NetworkReport> network_report();
+  // The connection state for a status line: connecting, connected via …, offline (why).
+  net::TransportStatus transport_status() const;
 
   struct Impl;
 

@@ -26,6 +26,8 @@ struct Event {
     kWarning,          // something failed for one message; the rest goes on (code + text)
     kGroupChanged,     // a group was created, renamed, or its members changed (body: what)
     kFileReceived,     // a received file was downloaded and verified (body: its local path)
+    kTransport,        // the connection state changed (value: net::TransportState; body: the
+                       // route when connected, why when offline)
   };
   Kind kind = Kind::kMessage;
   std::string peer_username;  // may be empty when unknown

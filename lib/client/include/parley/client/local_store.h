@@ -215,7 +215,7 @@ struct AttachmentUpload {
 
 class LocalStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Opens or creates `file`, checks the key (kWrongDatabaseKey), checks that SQLCipher is in
   // use, and migrates to `target_version` (tests use older versions to build old databases).
@@ -249,6 +249,9 @@ class LocalStore {
   // Small named integers (e.g. "last_processed_seq").
   virtual Result<std::optional<std::int64_t>> meta(std::string_view name) = 0;
   virtual Status set_meta(std::string_view name, std::int64_t value) = 0;
+  // Named text settings (schema 5): network settings and transport memory. Setting "" removes.
+  virtual Result<std::optional<std::string>> setting(std::string_view name) = 0;
+  virtual Status set_setting(std::string_view name, std::string_view value) = 0;
 
   // The Signal protocol stores over this database. Addresses are (account id as 32 lowercase hex
   // digits, device id). identities(): identity_key_pair() is this device's key pair and

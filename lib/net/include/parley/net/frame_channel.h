@@ -7,6 +7,7 @@
 // implement it, and tests can plug in an in-process channel.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include "parley/util/bytes.h"
@@ -30,6 +31,12 @@ class FrameChannel {
   // Closes the connection (a WebSocket close, then TCP). Idempotent; pending receive() calls
   // return kConnectionClosed.
   virtual void close() = 0;
+
+  // Bytes read from the network on this connection so far (TCP payload at the first hop,
+  // handshakes included). The client's freeze budget rotates connections by it (CENSORSHIP.md:
+  // some censors silently drop a flow after ~16 KB from the server). Channels that cannot tell
+  // return 0.
+  virtual std::uint64_t bytes_received() const { return 0; }
 };
 
 }  // namespace parley::net

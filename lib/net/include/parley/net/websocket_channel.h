@@ -4,13 +4,18 @@
 // The direct transport: TLS 1.3 + WebSocket (binary messages) to parleyd, as docs/protocol.md
 // describes. Boost.Beast stays inside src/websocket_channel.cpp; this header is light.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "parley/net/frame_channel.h"
+#include "parley/net/proxy.h"
+#include "parley/net/relay_link.h"
 #include "parley/util/status.h"
 
 namespace parley::net {
@@ -26,9 +31,26 @@ struct TlsTrust {
   std::string ca_file;        // PEM file; empty: the system's default trust store
 };
 
+// The path to parleyd, outermost first:
+//   [proxy] → [relay (outer TLS to the relay, pinned; relay_handshake.h)] → TLS 1.3 to parleyd →
+//   WS.
+// With a proxy, the proxy connects to the relay (or to parleyd) and resolves its name (remote DNS).
+// Without one, the TCP connection goes to the relay or parleyd directly: to `addresses` when given
+// (IP literals, e.g. from DNS-over-HTTPS or typed by the user), else to what `host` resolves to.
 struct WebSocketChannelOptions {
-  std::string host = "127.0.0.1";  // name or address; also the SNI and the verified name
+  std::string host = "127.0.0.1";  // parleyd's name or address
   std::uint16_t port = 8443;
+  // The name sent as SNI and verified in parleyd's certificate; empty: `host` (no SNI when it is
+  // an IP literal). Lets an endpoint be an IP literal while TLS still names the server.
+  std::string tls_name;
+  // Pre-resolved IP literals for the first TCP hop's host (parleyd, or the relay when one is set);
+  // tried in order. Empty: the system resolver. Ignored with a proxy (it resolves).
+  std::vector<std::string> addresses;
+  ProxyConfig proxy;               // kind kNone: no proxy
+  std::optional<RelayLink> relay;  // set: reach parleyd through this relay
+  // Set to true by another thread to abandon the connect (the transport manager cancels the
+  // attempts that lost a race); the connect then fails with kCancelled within ~100 ms.
+  std::shared_ptr<const std::atomic<bool>> cancel;
   std::string path = "/api/v1/stream";
   TlsTrust trust;
   std::chrono::milliseconds connect_timeout = 15s;  // TCP + TLS + WebSocket upgrade together
@@ -39,9 +61,13 @@ struct WebSocketChannelOptions {
   std::chrono::milliseconds keepalive = 25s;
 };
 
-// Connects (TCP, TLS 1.3 only, WebSocket upgrade) and returns a channel whose background thread
-// reads frames as they arrive. Errors: kUnavailable (resolve/connect/handshake failed, with the
-// reason), kTimeout, kCertificateUntrusted (the certificate is not the pinned/trusted one).
+// Connects (TCP, [proxy], [relay], TLS 1.3 only, WebSocket upgrade) and returns a channel whose
+// background thread reads frames as they arrive; bytes_received() counts the first hop's TCP
+// payload. Errors: kUnavailable (resolve/connect/handshake failed, with the reason), kTimeout
+// (the whole path took longer than connect_timeout), kCertificateUntrusted (parleyd's certificate
+// is not the pinned/trusted one, or the relay's key is not the link's pin), kProxyFailed (the
+// proxy is unreachable, refused the target, or refused our credentials), kRelayRefused (the relay
+// answered as an ordinary web site: wrong secret or a stale link), kInvalidArgument (options).
 Result<std::unique_ptr<FrameChannel>> connect_websocket(const WebSocketChannelOptions& options);
 
 // Parses "host:port" (IPv6 as "[::1]:port"). kInvalidArgument with a sentence when malformed.

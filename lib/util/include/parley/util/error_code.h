@@ -63,7 +63,11 @@ namespace parley {
   X(kBadProofOfWork, 504, "bad_proof_of_work", "the proof of work is missing or insufficient")     \
   X(kChallengeInvalid, 505, "challenge_invalid", "the challenge is unknown, used or expired")      \
   X(kCertificateUntrusted, 506, "certificate_untrusted",                                           \
-    "the server's TLS certificate is not the trusted one")
+    "the server's TLS certificate is not the trusted one")                                         \
+  X(kProxyFailed, 507, "proxy_failed", "the proxy refused or could not make the connection")       \
+  X(kRelayRefused, 508, "relay_refused",                                                           \
+    "the relay did not accept the link (wrong secret, or a stale link)")                           \
+  X(kStalled, 509, "stalled", "the connection stopped moving data")
 
 enum class ErrorCode : std::uint16_t {
 #define PARLEY_ERROR_ENUM(name, number, short_name, description) name = number,

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #pragma once
 
-// Reconnect delays for `parley listen`: exponential from 1 s to 60 s with jitter, so many clients
+// Reconnect delays for clients: exponential from 1 s to 60 s with jitter, so many clients
 // cut off by the same outage do not all come back in the same second.
 
 #include <chrono>
 #include <cstdint>
 #include <random>
 
-namespace parley::cli {
+namespace parley::net {
 
 class Backoff {
  public:
@@ -32,4 +32,4 @@ class Backoff {
   std::mt19937_64 random_;
 };
 
-}  // namespace parley::cli
+}  // namespace parley::net

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-#include "backoff.h"
+#include "parley/net/backoff.h"
 
 #include <algorithm>
 
-namespace parley::cli {
+namespace parley::net {
 
 Backoff::Backoff(Duration initial, Duration maximum, std::uint64_t seed)
     : initial_(std::max(initial, Duration(1))),
@@ -22,4 +22,4 @@ void Backoff::reset() {
   ceiling_ = initial_;
 }
 
-}  // namespace parley::cli
+}  // namespace parley::net

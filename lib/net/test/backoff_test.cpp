@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-#include "backoff.h"
+#include "parley/net/backoff.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace parley::cli {
+namespace parley::net {
 namespace {
 
 using std::chrono::milliseconds;
@@ -41,4 +41,4 @@ TEST(BackoffTest, Jitters) {
 }
 
 }  // namespace
-}  // namespace parley::cli
+}  // namespace parley::net
