@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 extern char** environ;
@@ -32,6 +33,11 @@ std::string join(const std::vector<std::string>& argv) {
 std::string next_prefix() {
   static std::atomic<int> counter{0};
   return "pc" + std::to_string(::getpid()) + "n" + std::to_string(counter++);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -321,15 +327,16 @@ Status Censor::block_sni(const std::string& server_name) {
 Status Censor::block_ip(const std::string& ip) {
   // "TCP reset in reply to the first packet to a listed address"; what the address still sends
   // on flows that existed before the block is dropped.
-  return nft(std::string(kTable) + "add rule inet censor forward ip daddr " + ip +
-             " meta l4proto tcp reject with tcp reset; add rule inet censor forward ip daddr " +
-             ip + " drop; add rule inet censor forward ip saddr " + ip + " drop");
+  return nft(
+      std::string(kTable) + "add rule inet censor forward ip daddr " + ip +
+      " meta l4proto tcp counter reject with tcp reset; add rule inet censor forward ip daddr " +
+      ip + " counter drop; add rule inet censor forward ip saddr " + ip + " counter drop");
 }
 
 Status Censor::freeze_after(const std::string& server_ip, int reply_bytes) {
   // Silently: no reset, the flow just stops delivering what the server sends.
   return nft(std::string(kTable) + "add rule inet censor forward ip saddr " + server_ip +
-             " ct reply bytes > " + std::to_string(reply_bytes) + " drop");
+             " ct reply bytes > " + std::to_string(reply_bytes) + " counter drop");
 }
 
 Status Censor::throttle(int bytes_per_second) {
@@ -352,15 +359,50 @@ Status Censor::allow_list_only(const std::string& allowed_ip) {
              allowed_ip + " ip daddr " + c + " accept; add rule inet censor allowlist ip saddr " +
              allowed_ip +
              " ip daddr 10.77.2.0/24 accept; add rule inet censor allowlist ip saddr " +
-             "10.77.2.0/24 ip daddr " + allowed_ip + " accept");
+             "10.77.2.0/24 ip daddr " + allowed_ip +
+             " accept; add rule inet censor allowlist counter drop");
 }
 
 Status Censor::total_outage() {
   return nft(std::string(kTable) +
-             "add chain inet censor outage { type filter hook forward priority 20; policy drop; }");
+             "add chain inet censor outage { type filter hook forward priority 20; policy drop; }; "
+             "add rule inet censor outage counter drop");
+}
+
+long long Censor::hits() const {
+  const std::string& r = topology_.router();
+  long long total = 0;
+  std::string out;
+  // nft: "counter packets N bytes M" on every rule that drops or resets.
+  run_command({"ip", "netns", "exec", r, "nft", "list table inet censor"}, &out);
+  static const std::regex nft_counter("counter packets ([0-9]+)");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), nft_counter);
+       it != std::sregex_iterator(); ++it) {
+    total += std::stoll((*it)[1].str());
+  }
+  // iptables: the packet column of the FORWARD rules.
+  run_command({"ip", "netns", "exec", r, "iptables", "-L", "FORWARD", "-v", "-n", "-x"}, &out);
+  static const std::regex iptables_rule("\n\\s*([0-9]+)\\s+[0-9]+\\s+REJECT");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), iptables_rule);
+       it != std::sregex_iterator(); ++it) {
+    total += std::stoll((*it)[1].str());
+  }
+  // tbf: packets held back over the rate ("overlimits") or dropped.
+  static const std::regex tbf_counts("dropped ([0-9]+), overlimits ([0-9]+)");
+  for (const char* dev :
+       {Topology::kRouterToClient, Topology::kRouterToAbroad, Topology::kRouterToDomestic}) {
+    run_command({"ip", "netns", "exec", r, "tc", "-s", "qdisc", "show", "dev", dev}, &out);
+    if (out.find("tbf") == std::string::npos) continue;
+    std::smatch match;
+    if (std::regex_search(out, match, tbf_counts)) {
+      total += std::stoll(match[1].str()) + std::stoll(match[2].str());
+    }
+  }
+  return recorded_hits_ + total;
 }
 
 Status Censor::clear() {
+  recorded_hits_ = hits();
   const std::string& r = topology_.router();
   // Each may have nothing to remove; only a failure to run at all matters.
   std::string out;
@@ -397,6 +439,16 @@ Status CensorDns::start(const std::string& name, const std::string& answer_ip) {
                          "dnsmasq exited with " + std::to_string(code) + "; see " + log);
   }
   return {};
+}
+
+long long CensorDns::nxdomain_answers() const {
+  const std::string log = read_file((log_dir_ / "dnsmasq.log").string());
+  long long n = 0;
+  for (auto at = log.find("is NXDOMAIN"); at != std::string::npos;
+       at = log.find("is NXDOMAIN", at + 1)) {
+    ++n;
+  }
+  return n;
 }
 
 void CensorDns::stop() {

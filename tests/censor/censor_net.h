@@ -114,10 +114,14 @@ class Censor {
   Status allow_list_only(const std::string& allowed_ip);
   Status total_outage();  // everything the router forwards is dropped
   Status clear();
+  // Packets the censor dropped, reset or held back over the rate so far (clear() keeps the
+  // count): proof that the block was in the path.
+  long long hits() const;
 
  private:
   Status nft(const std::string& script);
   const Topology& topology_;
+  long long recorded_hits_ = 0;
 };
 
 // dnsmasq in the router namespace on the client side, answering `name` with `answer_ip`, or
@@ -129,6 +133,7 @@ class CensorDns {
   ~CensorDns();
   Status start(const std::string& name, const std::string& answer_ip);
   void stop();
+  long long nxdomain_answers() const;  // lies told so far (from dnsmasq's query log)
 
  private:
   const Topology& topology_;

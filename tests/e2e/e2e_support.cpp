@@ -64,6 +64,10 @@ Status Device::sign_up(const std::string& username) {
   return client_->create_account(server_.settings(), username, nullptr);
 }
 
+Status Device::sign_up(const std::string& username, const client::ServerSettings& settings) {
+  return client_->create_account(settings, username, nullptr);
+}
+
 Status Device::join(const std::string& code) {
   return client_->join_device(server_.settings(), code, std::chrono::seconds(30));
 }

@@ -68,7 +68,9 @@ class Device {
   Status reopen();
   void close() { client_.reset(); }
   Status sign_up(const std::string& username);  // create_account on the server, no proof of work
-  Status join(const std::string& code);         // join_device with a code from the primary
+  // The same with other routes to the server (relays, endpoints, a proxy).
+  Status sign_up(const std::string& username, const client::ServerSettings& settings);
+  Status join(const std::string& code);  // join_device with a code from the primary
   bool is_open() const { return client_ != nullptr; }
 
   client::Client& operator*() { return *client_; }

@@ -332,7 +332,10 @@ Result<wire::Response> Client::Impl::call_raw(wire::Request request) {
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() {
-  if (impl_) impl_->drop_connection();
+  if (impl_) {
+    impl_->on_event = nullptr;  // the app's handler may already be gone
+    impl_->drop_connection();
+  }
 }
 
 Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {

@@ -413,7 +413,10 @@ void TransportManager::set_status_callback(std::function<void(const TransportSta
 }
 
 void TransportManager::mark_disconnected(const std::string& why) {
-  set_status({TransportState::kOffline, "", why});
+  // No callback: a client drops connections on purpose (rotation, shutdown); what people need to
+  // see is the next attempt and its outcome.
+  std::lock_guard lock(mutex_);
+  status_ = {TransportState::kOffline, "", why};
 }
 
 void TransportManager::set_status(TransportStatus status) {

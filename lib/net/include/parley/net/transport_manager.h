@@ -152,9 +152,11 @@ class TransportManager {
   Result<TransportConnection> connect(const std::vector<Candidate>& ordered);
 
   TransportStatus status() const;
-  // Called (from the connecting thread) on every state change.
+  // Called on the thread that calls connect(): when it starts (kConnecting) and with its outcome
+  // (kConnected via …, or kOffline with why).
   void set_status_callback(std::function<void(const TransportStatus&)> callback);
-  // The connection the client got from connect() broke: the status becomes kOffline.
+  // The connection the client got from connect() closed: the status becomes kOffline, without a
+  // callback (the client closes connections on purpose too).
   void mark_disconnected(const std::string& why);
 
  private:
