@@ -4,7 +4,10 @@
 #include <arpa/inet.h>
 
 #include <cctype>
+#include <optional>
 #include <string_view>
+
+#include "url_escape.h"
 
 namespace parley::net {
 namespace {
@@ -22,48 +25,11 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-decoding of the user or password; `what` names it in the error (never the text).
-Result<std::string> percent_decode(std::string_view text, const char* what) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) {
-      return invalid(std::string("has a broken %-escape in the ") + what);
-    }
-    int high = hex_value(text[i + 1]);
-    int low = hex_value(text[i + 2]);
-    if (high < 0 || low < 0) return invalid(std::string("has a broken %-escape in the ") + what);
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
-}
-
-// Escapes everything but RFC 3986 unreserved characters, so any byte survives a round trip.
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    }
-  }
-  return out;
+Result<std::string> decode_credential(std::string_view text, const char* what) {
+  std::optional<std::string> decoded = percent_decode(text, PlusIs::kPlus);
+  if (!decoded) return invalid(std::string("has a broken %-escape in the ") + what);
+  return std::move(*decoded);
 }
 
 bool is_ipv6(const std::string& host) {
@@ -127,8 +93,8 @@ Result<ProxyConfig> parse_proxy_url(const std::string& url) {
     std::string_view user = userinfo.substr(0, colon);
     std::string_view password =
         colon == std::string_view::npos ? std::string_view() : userinfo.substr(colon + 1);
-    PARLEY_ASSIGN_OR_RETURN(proxy.username, percent_decode(user, "user name"));
-    PARLEY_ASSIGN_OR_RETURN(proxy.password, percent_decode(password, "password"));
+    PARLEY_ASSIGN_OR_RETURN(proxy.username, decode_credential(user, "user name"));
+    PARLEY_ASSIGN_OR_RETURN(proxy.password, decode_credential(password, "password"));
     if (proxy.username.empty()) return invalid("has a password but no user name");
     if (proxy.username.size() > kMaxCredentialBytes) {
       return invalid("has a user name over 255 bytes");

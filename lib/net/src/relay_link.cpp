@@ -10,6 +10,9 @@
 #include <array>
 #include <cctype>
 #include <memory>
+#include <optional>
+
+#include "url_escape.h"
 
 namespace parley::net {
 namespace {
@@ -55,43 +58,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Percent-decoding; '+' is a space, as in every query string.
-bool percent_decode(std::string_view text, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c != '%') {
-      out += c;
-    } else {
-      if (i + 2 >= text.size()) return false;
-      int high = hex_value(text[i + 1]);
-      int low = hex_value(text[i + 2]);
-      if (high < 0 || low < 0) return false;
-      out += static_cast<char>(high * 16 + low);
-      i += 2;
-    }
-  }
-  return true;
-}
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    }
-  }
-  return out;
 }
 
 // Exactly `digits` hex digits, any case; stored lowercase.
@@ -190,9 +156,11 @@ Result<RelayLink> parse_relay_link(std::string_view text) {
     std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) return invalid("has a part without '=' (key=value)");
     std::string_view key = pair.substr(0, eq);
-    if (!percent_decode(pair.substr(eq + 1), value)) {
+    std::optional<std::string> decoded = percent_decode(pair.substr(eq + 1), PlusIs::kSpace);
+    if (!decoded) {
       return invalid("has a broken %-escape in \"" + std::string(key.substr(0, 16)) + "\"");
     }
+    value = std::move(*decoded);
     auto once = [&](bool& seen) -> Status {
       if (seen) return invalid("has \"" + std::string(key) + "\" twice");
       seen = true;

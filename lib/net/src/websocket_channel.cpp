@@ -65,6 +65,7 @@
 #include "fingerprint.h"
 #include "parley/net/relay_handshake.h"
 #include "parley/util/encoding.h"
+#include "tls_trust.h"
 
 namespace parley::net {
 namespace {
@@ -364,38 +365,8 @@ class WebSocketChannel final : public FrameChannel {
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
       return Status::error(ErrorCode::kInternal, "openssl: cannot require TLS 1.3");
     }
-    if (!pin_.empty()) {
-      // The chain is not verified at all: after the handshake, before a single byte of ours is
-      // sent, the leaf certificate must hash to the pin (check_pin()).
-      tls_.set_verify_mode(ssl::verify_none);
-      return {};
-    }
-    error_code ec;
-    const std::string& ca_file = options_.trust.ca_file;
-    if (!ca_file.empty()) {
-      std::error_code exists_error;
-      if (!std::filesystem::is_regular_file(ca_file, exists_error)) {
-        return Status::error(ErrorCode::kNotFound, "the CA file " + ca_file + " does not exist");
-      }
-      tls_.load_verify_file(ca_file, ec);
-      if (ec) {
-        return Status::error(ErrorCode::kInvalidArgument, "cannot load the CA file " + ca_file +
-                                                              " (it must hold PEM "
-                                                              "certificates): " +
-                                                              ec.message());
-      }
-      // Any certificate in the file is a trust anchor, so a self-signed server can be trusted by
-      // naming its own certificate (which is no CA and may not sign others).
-      X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
-    } else {
-      tls_.set_default_verify_paths(ec);
-      if (ec) {
-        return Status::error(ErrorCode::kUnavailable,
-                             "cannot load the system's trusted certificates: " + ec.message());
-      }
-    }
-    tls_.set_verify_mode(ssl::verify_peer);
-    return {};
+    // A pin is compared with the leaf after the handshake, before a byte of ours is sent.
+    return configure_trust(ctx, options_.trust, !pin_.empty());
   }
 
   void on_resolved(error_code ec, const tcp::resolver::results_type& results) {

@@ -36,6 +36,8 @@
 #include <thread>
 #include <vector>
 
+#include "parley/net/transport_manager.h"
+
 namespace parley::net {
 namespace {
 
@@ -212,6 +214,7 @@ class TestResolver {
     zones_["alias.test"] = {{}, {}, "mid.test"};
     zones_["mid.test"] = {{}, {}, "a.test"};
     zones_["v4only.test"] = {{{198, 51, 100, 7}}, {}, ""};
+    zones_["loopback.test"] = {{{127, 0, 0, 1}}, {}, ""};
     acceptor_.open(tcp::v4());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
@@ -420,6 +423,43 @@ TEST_F(DohTest, RejectsBadUrlsAndNames) {
   auto bad_name = resolve_doh("not a name", options);
   ASSERT_FALSE(bad_name.ok());
   EXPECT_EQ(bad_name.status().code(), ErrorCode::kInvalidArgument);
+}
+
+// The transport manager's dialer resolves a candidate's name over DoH and connects to that
+// address, never asking the system resolver (which would not know these names).
+TEST_F(DohTest, ACandidateWithDohConnectsToTheResolvedAddress) {
+  TestResolver resolver(certificate_, Mode::kAnswer);
+  asio::io_context io;
+  tcp::acceptor listener(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::atomic<int> accepted{0};
+  std::thread accepting([&] {
+    error_code ec;
+    tcp::socket socket(io);
+    listener.accept(socket, ec);  // one connection is enough; closing it fails the TLS handshake
+    if (!ec) accepted.fetch_add(1);
+  });
+  TransportSettings settings;
+  settings.server = "loopback.test:" + std::to_string(listener.local_endpoint().port());
+  settings.trust.pinned_sha256 = std::string(64, '0');
+  settings.doh_url = resolver.url();
+  settings.doh_trust.pinned_sha256 = certificate_.fingerprint;
+  WebSocketChannelOptions base;
+  base.connect_timeout = 5s;
+  auto candidates = make_candidates(settings, base);
+  ASSERT_TRUE(candidates.ok()) << candidates.status().to_string();
+  ASSERT_EQ(candidates->size(), 1u);
+  ASSERT_TRUE((*candidates)[0].doh.has_value());
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  auto channel = dial_candidate((*candidates)[0], cancel);
+  accepting.join();
+  EXPECT_FALSE(channel.ok());  // the listener is no parleyd
+  EXPECT_EQ(accepted.load(), 1) << channel.status().to_string();
+  EXPECT_EQ(resolver.requests(), 2);  // A and AAAA
+
+  settings.server = "missing.test:443";
+  candidates = make_candidates(settings, base);
+  ASSERT_TRUE(candidates.ok());
+  EXPECT_EQ(dial_candidate((*candidates)[0], cancel).status().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace
