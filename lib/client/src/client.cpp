@@ -118,6 +118,7 @@ Result<std::unique_ptr<net::FrameChannel>> Client::Impl::open_channel(
   }
   for (const std::string& key : connected->failed_keys) memory().record_failure(network, key, now);
   memory().record_success(network, connected->candidate.key, now);
+  route_key = connected->candidate.key;
   freeze_mode = memory().freeze_seen(network, now);
   save_memory();
   return std::move(connected->channel);
@@ -135,10 +136,14 @@ void Client::Impl::drop_connection() {
   if (connection) {
     // A connection that stalled after carrying this much looks like the censor's freeze (a flow
     // cut silently after ~16 KB): from now on, on this network, connections stay under budget.
-    if (connection->stalled() && connection->bytes_received() >= options.freeze_suspect_bytes &&
-        !network.empty() && !freeze_mode) {
-      freeze_mode = true;
-      memory().record_freeze(network, now_ms());
+    if (connection->stalled() && !network.empty()) {
+      // The route that went silent is tried last next time: a censor that starts dropping a
+      // flow usually keeps dropping that route, and another one may be open.
+      if (!route_key.empty()) memory().record_failure(network, route_key, now_ms());
+      if (connection->bytes_received() >= options.freeze_suspect_bytes && !freeze_mode) {
+        freeze_mode = true;
+        memory().record_freeze(network, now_ms());
+      }
       save_memory();
     }
     connection->close();

@@ -82,7 +82,8 @@ struct Client::Impl {
   // whether this network freezes flows (then connections are rotated under the budget).
   std::unique_ptr<net::TransportManager> transport;
   std::optional<net::TransportMemory> transport_memory;
-  std::string network;  // net::network_id() when the current connection was made
+  std::string network;    // net::network_id() when the current connection was made
+  std::string route_key;  // the candidate the current connection went through
   bool freeze_mode = false;
   std::uint64_t frames_at_sign_in = 0;  // the connection's frames_received() when sign-in ended
   // The link secret while the primary waits for a new device.

@@ -53,7 +53,7 @@ Status ServerConnection::check_stall() {
   }
   broken_ = true;
   stalled_ = true;
-  channel_->close();
+  channel_->abort();
   return Status::error(ErrorCode::kStalled, "the connection stalled: no data from the server for " +
                                                 std::to_string(timeouts_.stall.count()) + " ms");
 }
@@ -92,9 +92,10 @@ Result<wire::Response> ServerConnection::call_raw(wire::Request request) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      // A response that never comes leaves request ids out of step: give the connection up.
+      // A response that never comes leaves request ids out of step: give the connection up,
+      // without a close handshake the server would not answer either.
       broken_ = true;
-      channel_->close();
+      channel_->abort();
       return Status::error(ErrorCode::kTimeout, "the server did not answer in time");
     }
     auto received = receive(std::min(left, kStallCheckSlice));

@@ -24,7 +24,7 @@ Status response_status(const wire::Response& response);
 // in-process channels) never stall.
 struct ConnectionTimeouts {
   std::chrono::milliseconds request = std::chrono::seconds(30);
-  std::chrono::milliseconds stall = std::chrono::seconds(8);  // zero: no stall detection
+  std::chrono::milliseconds stall = std::chrono::seconds(5);  // zero: no stall detection
 };
 
 class ServerConnection {

@@ -357,6 +357,15 @@ class WebSocketChannel final : public FrameChannel {
     thread_.join();
   }
 
+  void abort() override {
+    std::lock_guard close_lock(close_mutex_);
+    mark_closed("the connection was abandoned by this client");
+    if (!thread_.joinable()) return;
+    work_.reset();
+    ioc_.stop();  // no close handshake: the peer is not answering anyway
+    thread_.join();
+  }
+
  private:
   // ---- connecting (caller's thread) ----
 

@@ -4,8 +4,9 @@
 // free 127.0.0.1 port with a temporary configuration: microsocks (SOCKS5, with and without
 // user/password), dante (danted, SOCKS5), tinyproxy (HTTP CONNECT, with and without Basic auth)
 // and shadowsocks-libev (ss-local as the SOCKS5 front, ss-server behind it, a password made up
-// for the run). Behind them the server side runs in-process like websocket_channel_test.cpp:
-// gateway + ServerCore + MemoryStore with a pinned self-signed certificate. A proxy whose binary
+// for the run). Behind them the server side runs in-process (loopback_gateway.h, as for
+// websocket_channel_test.cpp): gateway + ServerCore + MemoryStore with a pinned self-signed
+// certificate. A proxy whose binary
 // is missing is skipped with a message. Also: the path options without a proxy (pre-resolved
 // addresses, tls_name) and proxies that fail (closed port, silent, refusing the target).
 
@@ -20,26 +21,18 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <memory>
+#include <initializer_list>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "parley/gateway/certificate.h"
-#include "parley/gateway/gateway.h"
+#include "loopback_gateway.h"
 #include "parley/net/proxy.h"
 #include "parley/net/websocket_channel.h"
-#include "parley/proto/frame.h"
-#include "parley/server/metrics.h"
-#include "parley/server/server_core.h"
-#include "parley/store/memory_blob_store.h"
-#include "parley/store/memory_store.h"
-#include "parley/util/clock.h"
 
 extern char** environ;
 
@@ -48,95 +41,11 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "parley-proxy-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-    // Proxies that drop privileges (dante, tinyproxy) must still read their files.
-    std::error_code ignored;
-    std::filesystem::permissions(path_, std::filesystem::perms::all, ignored);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// parleyd's parts without the process: gateway + core + MemoryStore.
-class TestServer {
- public:
-  ~TestServer() { stop(); }
-
-  Status start() {
-    PARLEY_ASSIGN_OR_RETURN(auto files, gateway::write_self_signed_certificate(dir_.path()));
-    cert_file_ = files.cert_file;
-    server::ServerCoreConfig core_config;
-    core_config.pow_difficulty_bits = 0;
-    core_config.worker_threads = 2;
-    core_config.maintenance_interval = std::chrono::seconds(0);
-    core_ = std::make_unique<server::ServerCore>(store_, blobs_, SystemClock::instance(), metrics_,
-                                                 core_config);
-    gateway::GatewayConfig config;
-    config.cert_file = files.cert_file;
-    config.key_file = files.key_file;
-    config.listen_port = 0;
-    config.admin_enabled = false;
-    config.threads = 2;
-    gateway_ = std::make_unique<gateway::Gateway>(config, *core_, metrics_);
-    return gateway_->start();
-  }
-
-  void stop() {
-    if (gateway_) gateway_->stop(std::chrono::seconds(2));
-    if (core_) core_->shutdown();
-  }
-
-  std::uint16_t port() const { return gateway_->listen_port(); }
-  const std::string& cert_file() const { return cert_file_; }
-
- private:
-  TempDir dir_;
-  std::string cert_file_;
-  store::MemoryStore store_;
-  store::MemoryBlobStore blobs_;
-  server::Metrics metrics_;
-  std::unique_ptr<server::ServerCore> core_;
-  std::unique_ptr<gateway::Gateway> gateway_;
-};
-
-Bytes ping_frame(std::uint64_t id) {
-  wire::Request request;
-  request.set_id(id);
-  request.mutable_ping();
-  return proto::encode_frame(proto::request_frame(std::move(request)));
-}
-
-// One real request/response round trip through whatever path the channel took.
-void expect_ping_works(FrameChannel& channel, std::uint64_t id) {
-  ASSERT_TRUE(channel.send(ping_frame(id)).ok());
-  auto frame = channel.receive(std::chrono::seconds(10));
-  ASSERT_TRUE(frame.ok()) << "ping " << id << ": " << frame.status().to_string();
-  auto decoded = proto::decode_server_frame(*frame, proto::Limits{});
-  ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
-  ASSERT_TRUE(decoded->has_response());
-  EXPECT_EQ(decoded->response().id(), id);
-  EXPECT_EQ(decoded->response().status(), 0u) << decoded->response().message();
-  ASSERT_TRUE(decoded->response().has_ping());
-  EXPECT_GT(channel.bytes_received(), 0u);
-}
-
-std::string fingerprint_of(const std::string& cert_file) {
-  auto fingerprint = gateway::certificate_fingerprint(cert_file);
-  EXPECT_TRUE(fingerprint.ok()) << fingerprint.status().to_string();
-  return fingerprint.ok() ? *fingerprint : std::string();
-}
+using testing::expect_ping_works;
+using testing::fingerprint_of;
+using testing::LoopbackGateway;
+using testing::TempDir;
+using testing::TempDirAccess;
 
 // A loopback TCP socket, listening or just bound; closed on destruction.
 class RawSocket {
@@ -325,8 +234,8 @@ class ProxyChannelTest : public ::testing::Test {
     expect_ping_works(**channel, 42);
   }
 
-  TestServer server_;
-  TempDir dir_;
+  LoopbackGateway server_;
+  TempDir dir_{"parley-proxy", TempDirAccess::kEveryone};
 };
 
 // ---- SOCKS5 ----

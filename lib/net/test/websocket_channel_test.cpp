@@ -13,123 +13,36 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cctype>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
+#include "loopback_gateway.h"
 #include "parley/gateway/certificate.h"
-#include "parley/gateway/gateway.h"
-#include "parley/proto/frame.h"
-#include "parley/server/metrics.h"
-#include "parley/server/server_core.h"
-#include "parley/store/memory_blob_store.h"
-#include "parley/store/memory_store.h"
-#include "parley/util/clock.h"
-#include "parley/util/encoding.h"
 
 namespace parley::net {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "parley-net-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
+using testing::expect_ping_works;
+using testing::expect_pong;
+using testing::fingerprint_of;
+using testing::LoopbackGateway;
+using testing::LoopbackGatewayOptions;
+using testing::ping_frame;
+using testing::TempDir;
 
- private:
-  std::string path_;
-};
-
-// parleyd's parts without the process: gateway + core + MemoryStore.
-class TestServer {
- public:
-  explicit TestServer(gateway::SelfSignedOptions certificate = {})
-      : certificate_(std::move(certificate)) {}
-  ~TestServer() { stop(); }
-
-  Status start() {
-    PARLEY_ASSIGN_OR_RETURN(auto files,
-                            gateway::write_self_signed_certificate(dir_.path(), certificate_));
-    cert_file_ = files.cert_file;
-    server::ServerCoreConfig core_config;
-    core_config.pow_difficulty_bits = 0;
-    core_config.worker_threads = 2;
-    core_config.maintenance_interval = std::chrono::seconds(0);
-    core_config.max_pending_requests_per_connection = 1024;  // the client pipelines 200 pings
-    core_ = std::make_unique<server::ServerCore>(store_, blobs_, SystemClock::instance(), metrics_,
-                                                 core_config);
-    gateway::GatewayConfig config;
-    config.cert_file = files.cert_file;
-    config.key_file = files.key_file;
-    config.listen_port = 0;
-    config.admin_enabled = false;
-    config.threads = 2;
-    gateway_ = std::make_unique<gateway::Gateway>(config, *core_, metrics_);
-    return gateway_->start();
-  }
-
-  void stop() {
-    if (gateway_) gateway_->stop(std::chrono::seconds(2));
-    if (core_) core_->shutdown();
-  }
-
-  std::uint16_t port() const { return gateway_->listen_port(); }
-  std::size_t open_connections() const { return gateway_->open_connections(); }
-  const std::string& cert_file() const { return cert_file_; }
-
- private:
-  TempDir dir_;
-  gateway::SelfSignedOptions certificate_;
-  std::string cert_file_;
-  store::MemoryStore store_;
-  store::MemoryBlobStore blobs_;
-  server::Metrics metrics_;
-  std::unique_ptr<server::ServerCore> core_;
-  std::unique_ptr<gateway::Gateway> gateway_;
-};
-
-Bytes ping_frame(std::uint64_t id) {
-  wire::Request request;
-  request.set_id(id);
-  request.mutable_ping();
-  return proto::encode_frame(proto::request_frame(std::move(request)));
-}
-
-// Expects the next frame to be the successful answer to ping `id`.
-void expect_pong(FrameChannel& channel, std::uint64_t id) {
-  auto frame = channel.receive(std::chrono::seconds(10));
-  ASSERT_TRUE(frame.ok()) << "ping " << id << ": " << frame.status().to_string();
-  auto decoded = proto::decode_server_frame(*frame, proto::Limits{});
-  ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
-  ASSERT_TRUE(decoded->has_response());
-  EXPECT_EQ(decoded->response().id(), id);
-  EXPECT_EQ(decoded->response().status(), 0u) << decoded->response().message();
-  ASSERT_TRUE(decoded->response().has_ping());
-  EXPECT_GT(decoded->response().ping().server_time_ms(), 0);
-}
-
-void expect_ping_works(FrameChannel& channel, std::uint64_t id) {
-  ASSERT_TRUE(channel.send(ping_frame(id)).ok());
-  expect_pong(channel, id);
-}
-
-std::string fingerprint_of(const std::string& cert_file) {
-  auto fingerprint = gateway::certificate_fingerprint(cert_file);
-  EXPECT_TRUE(fingerprint.ok()) << fingerprint.status().to_string();
-  return fingerprint.ok() ? *fingerprint : std::string();
+// The client pipelines 200 pings in ManyFramesBackToBackArriveInOrder.
+LoopbackGatewayOptions gateway_options(gateway::SelfSignedOptions certificate = {}) {
+  LoopbackGatewayOptions options;
+  options.certificate = std::move(certificate);
+  options.max_pending_requests_per_connection = 1024;
+  return options;
 }
 
 // A loopback TCP socket, listening or just bound; closed on destruction.
@@ -183,7 +96,7 @@ class WebSocketChannelTest : public ::testing::Test {
     return channel.ok() ? std::move(channel).value() : nullptr;
   }
 
-  TestServer server_;
+  LoopbackGateway server_{gateway_options()};
 };
 
 TEST_F(WebSocketChannelTest, PinnedCertificateCarriesAPing) {
@@ -274,7 +187,7 @@ TEST(WebSocketChannelNameTest, CertificateForAnotherNameIsUntrusted) {
   certificate.common_name = "chat.example.org";
   certificate.dns_names = {"chat.example.org"};
   certificate.ip_addresses = {};
-  TestServer server(certificate);
+  LoopbackGateway server(gateway_options(certificate));
   Status started = server.start();
   ASSERT_TRUE(started.ok()) << started.to_string();
 
@@ -356,6 +269,17 @@ TEST(WebSocketChannelFailureTest, ACancelledConnectStopsSoonWithCancelled) {
   EXPECT_LT(elapsed, std::chrono::seconds(10));  // far below the 60 s deadline
   // Already cancelled: nothing is attempted.
   EXPECT_EQ(connect_websocket(options).status().code(), ErrorCode::kCancelled);
+}
+
+TEST_F(WebSocketChannelTest, AbortDropsTheConnectionWithoutWaiting) {
+  auto channel = connect_websocket(pinned_options());
+  ASSERT_TRUE(channel.ok()) << channel.status().to_string();
+  expect_ping_works(**channel, 1);
+  (*channel)->abort();
+  EXPECT_EQ((*channel)->receive(std::chrono::seconds(5)).status().code(),
+            ErrorCode::kConnectionClosed);
+  EXPECT_EQ((*channel)->send(ping_frame(2)).code(), ErrorCode::kConnectionClosed);
+  (*channel)->close();  // still safe afterwards
 }
 
 TEST_F(WebSocketChannelTest, WrongPathIsRefusedUpgrade) {

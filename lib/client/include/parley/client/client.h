@@ -48,7 +48,7 @@ struct ClientOptions {
   std::uint32_t prekey_low_water = 20;
   // While a reply is owed, a connection that receives no byte for this long is given up
   // (kStalled) and replaced: censors drop flows silently instead of resetting them. Zero: off.
-  std::chrono::milliseconds stall_timeout = 8s;
+  std::chrono::milliseconds stall_timeout = 5s;
   // On a network where a freeze was seen (a connection stalled after receiving this much or
   // more), each connection is replaced once it has received freeze_budget_bytes, before the
   // censor's ~16 KB threshold (CENSORSHIP.md).

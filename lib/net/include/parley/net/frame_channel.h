@@ -32,6 +32,10 @@ class FrameChannel {
   // return kConnectionClosed.
   virtual void close() = 0;
 
+  // Drops the connection at once, without a close handshake: for a connection that stopped
+  // answering, where close() would wait for a reply that never comes. Default: close().
+  virtual void abort() { close(); }
+
   // Bytes read from the network on this connection so far (TCP payload at the first hop,
   // handshakes included). The client's freeze budget rotates connections by it (CENSORSHIP.md:
   // some censors silently drop a flow after ~16 KB from the server). Channels that cannot tell
