@@ -172,9 +172,7 @@ Result<RelayLink> parse_relay_link(std::string_view text) {
       if (value.size() > 2 && value.front() == '[' && value.back() == ']') {
         link.host = value.substr(1, value.size() - 2);
         if (!is_ipv6(link.host)) return invalid("has a bracketed host that is not IPv6");
-      } else if (is_ipv6(value)) {
-        link.host = value;
-      } else if (is_host_name(value)) {
+      } else if (is_ipv6(value) || is_host_name(value)) {
         link.host = value;
       } else {
         return invalid("has a host that is not a name or an IP address");

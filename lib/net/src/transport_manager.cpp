@@ -419,7 +419,7 @@ void TransportManager::mark_disconnected(const std::string& why) {
   status_ = {TransportState::kOffline, "", why};
 }
 
-void TransportManager::set_status(TransportStatus status) {
+void TransportManager::set_status(const TransportStatus& status) {
   std::function<void(const TransportStatus&)> callback;
   {
     std::lock_guard lock(mutex_);

@@ -52,8 +52,8 @@ struct ClientOptions {
   // On a network where a freeze was seen (a connection stalled after receiving this much or
   // more), each connection is replaced once it has received freeze_budget_bytes, before the
   // censor's ~16 KB threshold (CENSORSHIP.md).
-  std::uint64_t freeze_suspect_bytes = 8 * 1024;
-  std::uint64_t freeze_budget_bytes = 14 * 1024;
+  std::uint64_t freeze_suspect_bytes = 8ULL * 1024;
+  std::uint64_t freeze_budget_bytes = 14ULL * 1024;
   // How candidates (direct endpoints, relays) are raced.
   net::TransportManagerOptions transport;
 };

@@ -79,7 +79,7 @@ class TransportMemory {
  public:
   static constexpr std::size_t kMaxNetworks = 32;
   // A candidate that failed within this long goes after those that did not.
-  static constexpr std::int64_t kRecentFailureMs = 10 * 60 * 1000;
+  static constexpr std::int64_t kRecentFailureMs = 10LL * 60 * 1000;
   // A freeze seen on a network is assumed to last this long.
   static constexpr std::int64_t kFreezeMemoryMs = 30LL * 24 * 3600 * 1000;
 
@@ -161,7 +161,7 @@ class TransportManager {
 
  private:
   struct Race;
-  void set_status(TransportStatus status);
+  void set_status(const TransportStatus& status);
   void reap_finished();
 
   Dialer dialer_;
