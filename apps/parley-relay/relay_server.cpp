@@ -56,7 +56,7 @@ using namespace std::chrono_literals;
 constexpr auto kRedirect = [](error_code& ec) {
   return asio::redirect_error(asio::use_awaitable, ec);
 };
-constexpr std::size_t kChunk = 16 * 1024;
+constexpr std::size_t kChunk = 16UL * 1024;
 constexpr std::uint64_t kMaxDecoyFileBytes = 8u << 20;
 
 // ---- the built-in decoy site: a small personal homepage ------------------------------------
@@ -213,7 +213,8 @@ class Deadline {
   }
   ~Deadline() {
     state_->armed = false;
-    timer_.cancel();
+    error_code ignored;
+    timer_.cancel(ignored);  // the non-throwing overload: a destructor must not throw
   }
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
@@ -501,8 +502,8 @@ struct RelayServer::Impl {
         asio::buffer_copy(buffer.prepare(already_read.size()), asio::buffer(already_read)));
     for (;;) {
       http::request_parser<http::string_body> parser;
-      parser.header_limit(16 * 1024);
-      parser.body_limit(64 * 1024);
+      parser.header_limit(16U * 1024);
+      parser.body_limit(64UL * 1024);
       error_code ec;
       {
         Deadline deadline(stream.next_layer(), head_timeout);

@@ -113,10 +113,10 @@ std::string missing_kernel_feature() {
     check({"ip", "-n", ns, "link", "set", "p0", "up"}, "no veth");
     check({"ip", "netns", "exec", ns, "sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"},
           "no conntrack accounting");
-    check({"ip", "netns", "exec", ns, "nft",
-           "add table inet probe; add chain inet probe f { type "
-           "filter hook forward priority 0; policy accept; }; "
-           "add rule inet probe f ct reply bytes > 16000 drop"},
+    const std::string probe_rules =
+        "add table inet probe; add chain inet probe f { type filter hook forward priority 0; "
+        "policy accept; }; add rule inet probe f ct reply bytes > 16000 drop";
+    check({"ip", "netns", "exec", ns, "nft", probe_rules},
           "no nftables with conntrack byte counters");
     check(
         {"ip", "netns", "exec", ns, "iptables", "-A", "FORWARD", "-p", "tcp", "-m", "string",

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -27,6 +28,8 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "censor_net.h"
@@ -260,9 +263,9 @@ struct Row {
   std::string duration = "-";
 };
 
-const std::vector<std::string> kScenarioOrder = {"baseline",     "throttle",    "outage",
-                                                 "16 KB freeze", "IP block",    "SNI block",
-                                                 "allow-list",   "DNS NXDOMAIN"};
+constexpr std::array<std::string_view, 8> kScenarioOrder = {
+    "baseline", "throttle",  "outage",     "16 KB freeze",
+    "IP block", "SNI block", "allow-list", "DNS NXDOMAIN"};
 
 std::string row_line(const Row& row) {
   return "| " + row.scenario + " | " + row.censor + " | " + row.paths + " | " + row.outcome +
@@ -278,7 +281,8 @@ void write_row(const Row& row) {
     std::istringstream old(read_text(path));
     std::string line;
     while (std::getline(old, line)) {
-      for (const auto& name : kScenarioOrder) {
+      for (std::string_view order : kScenarioOrder) {
+        const std::string name(order);
         if (line.rfind("| " + name + " |", 0) == 0) lines[name] = line;
       }
     }
@@ -301,7 +305,8 @@ void write_row(const Row& row) {
          "messages to censored | messages from censored | duplicates | first delivery | "
          "file | censor hits | time |\n"
       << "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
-  for (const auto& name : kScenarioOrder) {
+  for (std::string_view order : kScenarioOrder) {
+    const std::string name(order);
     if (lines.count(name) > 0) out << lines[name] << "\n";
   }
   std::printf(

@@ -59,7 +59,7 @@ TEST(FreezeE2eTest, AFreezeIsDetectedThenEveryMessageAndTheFileArriveOnce) {
   }
   const std::filesystem::path source = files.path() / "half-mebibyte.bin";
   {
-    Bytes random = crypto::random_bytes(512 * 1024);
+    Bytes random = crypto::random_bytes(512UL * 1024);
     std::ofstream file(source, std::ios::binary);
     file.write(reinterpret_cast<const char*>(random.data()),
                static_cast<std::streamsize>(random.size()));

@@ -25,7 +25,7 @@ namespace {
 
 // OpenSSL writes with write(): a relay that closes a refused connection must give EPIPE, not
 // kill the test program.
-[[maybe_unused]] const bool kSigpipeIgnored = [] {
+[[maybe_unused]] const bool kSigpipeIgnored = []() noexcept {
   (void)::signal(SIGPIPE, SIG_IGN);
   return true;
 }();

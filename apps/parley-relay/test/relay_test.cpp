@@ -453,7 +453,7 @@ TEST(RelayLimitsTest, TheBandwidthCapSlowsAForwardedConnection) {
       {"--upstream", "127.0.0.1:" + std::to_string(upstream.port()), "--decoy-upstream",
        "127.0.0.1:" + std::to_string(site.port()), "--bandwidth-per-connection", "65536"});
   ASSERT_TRUE(relay.start().ok());
-  const std::string big = "GET / HTTP/1.1\r\nX-Pad: " + std::string(200 * 1024, 'a') + "\r\n\r\n";
+  const std::string big = "GET / HTTP/1.1\r\nX-Pad: " + std::string(200UL * 1024, 'a') + "\r\n\r\n";
   const auto started = std::chrono::steady_clock::now();
   auto answer = tls_exchange(relay.port(), big, 20s);
   const auto elapsed = std::chrono::steady_clock::now() - started;

@@ -62,7 +62,7 @@ using Stream = ssl::stream<tcp::socket>;
 
 constexpr std::uint16_t kTypeA = 1;
 constexpr std::uint16_t kTypeAaaa = 28;
-constexpr std::uint64_t kMaxAnswerBytes = 64 * 1024;
+constexpr std::uint64_t kMaxAnswerBytes = 64ULL * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr const char* kDnsMessage = "application/dns-message";
 
@@ -178,7 +178,7 @@ class DohLookup {
 
     asio::io_context ioc;  // after everything the coroutine uses: destroyed first
     bool finished = false;
-    asio::co_spawn(ioc, exchange(), [&finished, this](std::exception_ptr error) {
+    asio::co_spawn(ioc, exchange(), [&finished, this](const std::exception_ptr& error) {
       finished = true;
       if (error) status_ = Status::error(ErrorCode::kInternal, "the DoH lookup failed (exception)");
     });
