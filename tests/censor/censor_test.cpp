@@ -33,6 +33,7 @@
 #include <thread>
 
 #include "censor_net.h"
+#include "results.h"
 #include "test_client.h"
 
 namespace parley::censor {
@@ -245,80 +246,6 @@ Inbox read_inbox(const User& user) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// RESULTS.md: one row per scenario. CTest runs each test in its own process, so every write reads
-// the rows already there and replaces only its own (rows stay in the order of kScenarioOrder).
-
-struct Row {
-  std::string scenario;
-  std::string censor;
-  std::string paths;
-  std::string outcome = "not run";
-  std::string via = "-";
-  std::string to_censored = "-";
-  std::string from_censored = "-";
-  std::string duplicates = "-";
-  std::string first_delivery = "-";
-  std::string file = "-";
-  std::string hits = "-";  // packets dropped/reset/held back, or NXDOMAIN answers
-  std::string duration = "-";
-};
-
-constexpr std::array<std::string_view, 8> kScenarioOrder = {
-    "baseline", "throttle",  "outage",     "16 KB freeze",
-    "IP block", "SNI block", "allow-list", "DNS NXDOMAIN"};
-
-std::string row_line(const Row& row) {
-  return "| " + row.scenario + " | " + row.censor + " | " + row.paths + " | " + row.outcome +
-         " | " + row.via + " | " + row.to_censored + " | " + row.from_censored + " | " +
-         row.duplicates + " | " + row.first_delivery + " | " + row.file + " | " + row.hits + " | " +
-         row.duration + " |";
-}
-
-void write_row(const Row& row) {
-  const std::string path = PARLEY_CENSOR_RESULTS;
-  std::map<std::string, std::string> lines;  // scenario -> table line
-  {
-    std::istringstream old(read_text(path));
-    std::string line;
-    while (std::getline(old, line)) {
-      for (std::string_view order : kScenarioOrder) {
-        const std::string name(order);
-        if (line.rfind("| " + name + " |", 0) == 0) lines[name] = line;
-      }
-    }
-  }
-  lines[row.scenario] = row_line(row);
-  std::ofstream out(path, std::ios::trunc);
-  out << "<!-- SPDX-License-Identifier: AGPL-3.0-or-later -->\n"
-      << "# Censor simulator results\n\n"
-      << "Written by `parley_censor_test` (see README.md) into the build directory and copied "
-         "here by `tests/censor/run.sh`. Messages per direction: "
-      << env_int("PARLEY_CENSOR_MESSAGES", 100)
-      << "; file sent to the censored user: " << env_int("PARLEY_CENSOR_FILE_KIB", 1024)
-      << " KiB; outage: " << env_int("PARLEY_CENSOR_OUTAGE_S", 20)
-      << " s. \"First delivery\" runs from the moment the block started (for the outage: from "
-         "the restore) to the first scenario message shown by either receiver's `parley listen`. "
-         "\"Transport that won\" is the censored user's last `transport connected` event. \"Censor "
-         "hits\" counts the packets the censor's rules dropped, reset or held back over the "
-         "rate (DNS: NXDOMAIN answers), proof that the block was in the path.\n\n"
-      << "| scenario | censor | censored user's paths | result | transport that won | "
-         "messages to censored | messages from censored | duplicates | first delivery | "
-         "file | censor hits | time |\n"
-      << "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
-  for (std::string_view order : kScenarioOrder) {
-    const std::string name(order);
-    if (lines.count(name) > 0) out << lines[name] << "\n";
-  }
-  std::printf(
-      "[ censor   ] %s: %s; via %s; to censored %s, from censored %s, duplicates %s, "
-      "first delivery %s, file %s, censor hits %s, %s\n",
-      row.scenario.c_str(), row.outcome.c_str(), row.via.c_str(), row.to_censored.c_str(),
-      row.from_censored.c_str(), row.duplicates.c_str(), row.first_delivery.c_str(),
-      row.file.c_str(), row.hits.c_str(), row.duration.c_str());
-  (void)std::fflush(stdout);
-}
-
-// ---------------------------------------------------------------------------------------------
 // One scenario: the world, the run, the measurements.
 
 enum class Block { kNone, kThrottle, kOutage, kFreeze, kIpBlock, kSniBlock, kAllowList, kDns };
@@ -358,7 +285,10 @@ class CensorScenario {
     relays_.clear();
     if (parleyd_) parleyd_->stop();
     dns_.reset();
-    write_row(row_);
+    write_row(PARLEY_CENSOR_RESULTS,
+              {env_int("PARLEY_CENSOR_MESSAGES", 100), env_int("PARLEY_CENSOR_FILE_KIB", 1024),
+               env_int("PARLEY_CENSOR_OUTAGE_S", 20)},
+              row_);
   }
   CensorScenario(const CensorScenario&) = delete;
   CensorScenario& operator=(const CensorScenario&) = delete;

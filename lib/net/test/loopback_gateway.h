@@ -25,6 +25,22 @@
 
 namespace parley::net::testing {
 
+// A loopback TCP socket, listening or just bound (a port that was free a moment ago), closed on
+// destruction: a silent server (the kernel completes TCP, nobody answers) or a refused port.
+// port() is 0 when it could not be set up.
+class RawSocket {
+ public:
+  explicit RawSocket(bool listen);
+  ~RawSocket();
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
 // Who may enter a TempDir. kEveryone is for proxies that drop privileges (dante, tinyproxy) and
 // must still read the configuration the test writes for them.
 enum class TempDirAccess { kOwner, kEveryone };

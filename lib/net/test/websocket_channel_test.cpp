@@ -35,6 +35,7 @@ using testing::fingerprint_of;
 using testing::LoopbackGateway;
 using testing::LoopbackGatewayOptions;
 using testing::ping_frame;
+using testing::RawSocket;
 using testing::TempDir;
 
 // The client pipelines 200 pings in ManyFramesBackToBackArriveInOrder.
@@ -44,35 +45,6 @@ LoopbackGatewayOptions gateway_options(gateway::SelfSignedOptions certificate = 
   options.max_pending_requests_per_connection = 1024;
   return options;
 }
-
-// A loopback TCP socket, listening or just bound; closed on destruction.
-class RawSocket {
- public:
-  explicit RawSocket(bool listen) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t size = sizeof address;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-        (listen && ::listen(fd_, 8) != 0) ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-      return;
-    }
-    port_ = ntohs(address.sin_port);
-  }
-  ~RawSocket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RawSocket(const RawSocket&) = delete;
-  RawSocket& operator=(const RawSocket&) = delete;
-  std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
 
 class WebSocketChannelTest : public ::testing::Test {
  protected:
