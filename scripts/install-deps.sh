@@ -52,4 +52,15 @@ fi
 echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
+# The proxies are here for tests, which start their own instances on 127.0.0.1: their packages'
+# system services must not start (policy-rc.d 101 = "not now"), nor at the next boot.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+  systemctl disable --now danted tinyproxy shadowsocks-libev >/dev/null 2>&1 || true
+fi
