@@ -134,12 +134,13 @@ Status Client::Impl::connect_unauthenticated(const ServerSettings& server) {
 
 void Client::Impl::drop_connection() {
   if (connection) {
-    // A connection that stalled after carrying this much looks like the censor's freeze (a flow
-    // cut silently after ~16 KB): from now on, on this network, connections stay under budget.
+    // A stalled connection says something about this network (see below).
     if (connection->stalled() && !network.empty()) {
       // The route that went silent is tried last next time: a censor that starts dropping a
       // flow usually keeps dropping that route, and another one may be open.
       if (!route_key.empty()) memory().record_failure(network, route_key, now_ms());
+      // After this much, the stall looks like the censor's freeze (a flow cut silently after
+      // ~16 KB): from now on, on this network, connections stay under budget.
       if (connection->bytes_received() >= options.freeze_suspect_bytes && !freeze_mode) {
         freeze_mode = true;
         memory().record_freeze(network, now_ms());
@@ -170,12 +171,8 @@ Status Client::Impl::make_room(std::uint64_t expected_reply) {
   // connection delivered must not come again on the next one, or rotation would never progress.
   // The close follows the acks on the same ordered stream, so the server reads them first.
   while (!pending_acks.empty()) {
-    std::size_t count = std::min(pending_acks.size(), kMaxAcksPerRequest);
-    wire::Request request;
-    for (std::size_t i = 0; i < count; ++i) {
-      request.mutable_ack_messages()->add_seqs(pending_acks[i]);
-    }
-    if (!connection->post(std::move(request)).ok()) break;  // they come again: skipped by seq
+    std::size_t count = 0;
+    if (!connection->post(ack_request(pending_acks, count)).ok()) break;  // skipped by seq later
     pending_acks.erase(pending_acks.begin(), pending_acks.begin() + static_cast<long>(count));
   }
   drop_connection();

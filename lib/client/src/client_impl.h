@@ -44,6 +44,10 @@ inline constexpr std::size_t kClientMessageIdSize = 16;
 inline constexpr std::size_t kMaxTextBytes = 32 * 1024;  // one text message, before padding
 inline constexpr int kMaxDeviceMismatchRetries = 3;
 inline constexpr std::size_t kMaxAcksPerRequest = 256;
+
+// One AckMessages request for the first (at most kMaxAcksPerRequest) of `seqs`; `count` says how
+// many it holds.
+wire::Request ack_request(const std::vector<std::uint64_t>& seqs, std::size_t& count);
 // On a freezing network: the push window the client asks for (AuthenticateRequest).
 inline constexpr std::uint32_t kFreezeWindowBytes = 4096;
 

@@ -280,18 +280,21 @@ Status Client::Impl::apply_content(const wire::Envelope& envelope,
   return Status();  // a kind of content this version does not know
 }
 
+wire::Request ack_request(const std::vector<std::uint64_t>& seqs, std::size_t& count) {
+  count = std::min(seqs.size(), kMaxAcksPerRequest);
+  wire::Request request;
+  for (std::size_t i = 0; i < count; ++i) request.mutable_ack_messages()->add_seqs(seqs[i]);
+  return request;
+}
+
 Status Client::Impl::flush_acks() {
   while (!pending_acks.empty()) {
     if (!connection || connection->broken()) {
       pending_acks.clear();  // the server pushes them again on the next sign-in
       return Status::error(ErrorCode::kConnectionClosed, "not connected to the server");
     }
-    std::size_t count = std::min(pending_acks.size(), kMaxAcksPerRequest);
-    wire::Request request;
-    for (std::size_t i = 0; i < count; ++i) {
-      request.mutable_ack_messages()->add_seqs(pending_acks[i]);
-    }
-    auto acked = connection->call(std::move(request));
+    std::size_t count = 0;
+    auto acked = connection->call(ack_request(pending_acks, count));
     if (!acked.ok()) {
       if (connection->broken()) drop_connection();
       return acked.status();

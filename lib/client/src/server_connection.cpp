@@ -21,15 +21,12 @@ namespace {
 
 // Waits are cut into slices this long so a stall is noticed while the request timeout runs.
 constexpr std::chrono::milliseconds kStallCheckSlice{250};
-// WebSocket and TLS record framing around one frame, roughly (header, MAC, record type).
-constexpr std::uint64_t kFramingBytes = 40;
 
 }  // namespace
 
 ServerConnection::ServerConnection(std::unique_ptr<net::FrameChannel> channel,
                                    ConnectionTimeouts timeouts)
     : channel_(std::move(channel)), timeouts_(timeouts) {
-  consumed_ = channel_->bytes_received();  // the handshakes
   owe_reply();
 }
 
@@ -64,7 +61,6 @@ Result<wire::Frame> ServerConnection::receive(std::chrono::milliseconds timeout)
     if (bytes.status().code() != ErrorCode::kTimeout) broken_ = true;
     return bytes.status();
   }
-  consumed_ += bytes->size() + kFramingBytes;
   frames_ += 1;
   auto frame = proto::decode_server_frame(*bytes, proto::Limits{});
   if (!frame.ok()) {

@@ -49,10 +49,7 @@ class ServerConnection {
   // The connection was given up because it stopped moving data (kStalled).
   bool stalled() const { return stalled_; }
   std::uint64_t bytes_received() const { return channel_->bytes_received(); }
-  // What this side has taken in so far: the handshake plus every frame read from the channel
-  // (with its framing). Unlike bytes_received(), it does not count what the channel's reader
-  // buffered ahead, so a budget on it holds for the frames actually handled.
-  std::uint64_t consumed_bytes() const { return consumed_; }
+  // Frames read from the channel so far (responses and pushes).
   std::uint64_t frames_received() const { return frames_; }
   // For a caller that waits for data it is owed (the queue before QueueEmpty): kStalled, and
   // the connection broken, when nothing arrived for the stall timeout; otherwise OK.
@@ -70,7 +67,6 @@ class ServerConnection {
   std::uint64_t next_id_ = 1;
   bool broken_ = false;
   bool stalled_ = false;
-  std::uint64_t consumed_ = 0;
   std::uint64_t frames_ = 0;
   std::uint64_t progress_bytes_ = 0;
   std::chrono::steady_clock::time_point progress_at_;
