@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "ip_literal.h"
 #include "url_escape.h"
 
 namespace parley::net {
@@ -30,11 +31,6 @@ Result<std::string> decode_credential(std::string_view text, const char* what) {
   std::optional<std::string> decoded = percent_decode(text, PlusIs::kPlus);
   if (!decoded) return invalid(std::string("has a broken %-escape in the ") + what);
   return std::move(*decoded);
-}
-
-bool is_ipv6(const std::string& host) {
-  in6_addr address{};
-  return inet_pton(AF_INET6, host.c_str(), &address) == 1;
 }
 
 bool is_host_name_char(char c) {
@@ -109,7 +105,8 @@ Result<ProxyConfig> parse_proxy_url(const std::string& url) {
     std::size_t close = rest.find(']');
     if (close == std::string_view::npos) return invalid("has an unclosed '[' in the host");
     proxy.host = std::string(rest.substr(1, close - 1));
-    if (!is_ipv6(proxy.host)) return invalid("has a bracketed host that is not an IPv6 address");
+    if (!is_ipv6_literal(proxy.host))
+      return invalid("has a bracketed host that is not an IPv6 address");
     rest = rest.substr(close + 1);
     if (rest.empty() || rest.front() != ':') return invalid("needs a port (host:port)");
     port_text = rest.substr(1);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 
+#include "ip_literal.h"
 #include "url_escape.h"
 
 namespace parley::net {
@@ -23,17 +24,6 @@ constexpr std::size_t kMaxNameBytes = 64;
 
 Status invalid(std::string why) {
   return Status::error(ErrorCode::kInvalidArgument, "the relay link " + std::move(why));
-}
-
-bool is_ip_literal(const std::string& host) {
-  in_addr v4{};
-  in6_addr v6{};
-  return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
-}
-
-bool is_ipv6(const std::string& host) {
-  in6_addr v6{};
-  return inet_pton(AF_INET6, host.c_str(), &v6) == 1;
 }
 
 // A DNS name (letters, digits, '-', '_', dots between non-empty labels of ≤ 63 bytes) or an IPv4
@@ -171,8 +161,8 @@ Result<RelayLink> parse_relay_link(std::string_view text) {
       PARLEY_RETURN_IF_ERROR(once(seen_host));
       if (value.size() > 2 && value.front() == '[' && value.back() == ']') {
         link.host = value.substr(1, value.size() - 2);
-        if (!is_ipv6(link.host)) return invalid("has a bracketed host that is not IPv6");
-      } else if (is_ipv6(value) || is_host_name(value)) {
+        if (!is_ipv6_literal(link.host)) return invalid("has a bracketed host that is not IPv6");
+      } else if (is_ipv6_literal(value) || is_host_name(value)) {
         link.host = value;
       } else {
         return invalid("has a host that is not a name or an IP address");

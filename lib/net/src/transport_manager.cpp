@@ -2,8 +2,6 @@
 // Candidates, memory per network, and the staggered race (see transport_manager.h).
 #include "parley/net/transport_manager.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
@@ -11,14 +9,10 @@
 #include <sstream>
 #include <utility>
 
+#include "ip_literal.h"
+
 namespace parley::net {
 namespace {
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buffer[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
-         inet_pton(AF_INET6, host.c_str(), buffer) == 1;
-}
 
 std::string authority(const std::string& host, std::uint16_t port) {
   std::string text = host.find(':') != std::string::npos ? "[" + host + "]" : host;

@@ -214,5 +214,16 @@ TEST(RelayLinkTest, SpkiPinRefusesNonCertificates) {
   }
 }
 
+// Found by parley_fuzz_relay_link: inet_pton() stops at a NUL, so "[2001:db8::\0junk]" passed as
+// an IPv6 host and did not survive a format/parse round trip.
+TEST(RelayLinkTest, AHostWithANulInsideIsRefused) {
+  const std::string rest = "&secret=" + std::string(32, 'a') + "&pin=" + std::string(64, 'b');
+  for (std::string host : {std::string("[2001:db8::\0\0x]", 17), std::string("2001:db8::\0x", 12),
+                           std::string("10.0.0.1\0x", 10)}) {
+    auto link = parse_relay_link("parley://relay?host=" + host + rest);
+    EXPECT_EQ(link.status().code(), ErrorCode::kInvalidArgument) << host.size();
+  }
+}
+
 }  // namespace
 }  // namespace parley::net
