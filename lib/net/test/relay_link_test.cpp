@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace parley::net {
 namespace {
@@ -218,9 +219,9 @@ TEST(RelayLinkTest, SpkiPinRefusesNonCertificates) {
 // an IPv6 host and did not survive a format/parse round trip.
 TEST(RelayLinkTest, AHostWithANulInsideIsRefused) {
   const std::string rest = "&secret=" + std::string(32, 'a') + "&pin=" + std::string(64, 'b');
-  for (std::string host : {std::string("[2001:db8::\0\0x]", 17), std::string("2001:db8::\0x", 12),
-                           std::string("10.0.0.1\0x", 10)}) {
-    auto link = parse_relay_link("parley://relay?host=" + host + rest);
+  using namespace std::string_view_literals;  // "…"sv keeps the NULs inside, sized exactly
+  for (std::string_view host : {"[2001:db8::\0\0x]"sv, "2001:db8::\0x"sv, "10.0.0.1\0x"sv}) {
+    auto link = parse_relay_link("parley://relay?host=" + std::string(host) + rest);
     EXPECT_EQ(link.status().code(), ErrorCode::kInvalidArgument) << host.size();
   }
 }
