@@ -28,6 +28,8 @@ packages=(
   microsocks dante-server tinyproxy shadowsocks-libev iproute2 nftables iptables
   # the censor simulator's lying resolver (tests/censor: NXDOMAIN for the server's name)
   dnsmasq-base
+  # benchmark peers, driven by parley-load in bench/run.sh: MQTT and XMPP servers users run instead
+  mosquitto ejabberd
   # independent Signal-protocol implementation: test/bench-only interop oracle (GPL-3)
   libsignal-protocol-c-dev
 )
@@ -52,8 +54,8 @@ fi
 echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-# The proxies are here for tests, which start their own instances on 127.0.0.1: their packages'
-# system services must not start (policy-rc.d 101 = "not now"), nor at the next boot.
+# The proxies and benchmark peers are here for tests and benchmarks, which start their own
+# instances on 127.0.0.1: their packages' system services must not start (policy-rc.d 101 = "not now"), nor at the next boot.
 policy=/usr/sbin/policy-rc.d
 if [[ ! -e $policy ]]; then
   printf '#!/bin/sh\nexit 101\n' >"$policy"
@@ -62,5 +64,5 @@ if [[ ! -e $policy ]]; then
 fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
-  systemctl disable --now danted tinyproxy shadowsocks-libev >/dev/null 2>&1 || true
+  systemctl disable --now danted tinyproxy shadowsocks-libev mosquitto ejabberd >/dev/null 2>&1 || true
 fi

@@ -3,7 +3,7 @@
 
 // Helpers for the chaos tests: private temp directories, knobs from the environment (so a longer
 // run needs no rebuild), a protocol client that signs in again after every failure, and child
-// processes killed by PID.
+// processes killed by PID (testing::ChildProcess, shared with the other suites).
 
 #include <sys/types.h>
 
@@ -14,10 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "parley/util/status.h"
 #include "proto_client.h"
 
 namespace parley::chaos {
+
+using testing::ChildProcess;
+using testing::read_text;
 
 // A private temporary directory, removed with everything in it when the object goes.
 class TempDir {
@@ -41,28 +45,5 @@ std::uint32_t chaos_seed();
 // A connected, signed-in ProtoClient for `account`, or the reason it could not get one.
 Result<std::unique_ptr<testing::ProtoClient>> sign_in(std::uint16_t port,
                                                       const testing::TestAccount& account);
-
-// A child process (argv[0] a path) with stdout and stderr sent to files; killed by PID.
-class ChildProcess {
- public:
-  ChildProcess(const std::vector<std::string>& argv, const std::string& out_file,
-               const std::string& err_file);
-  ~ChildProcess();  // SIGKILL if still running
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-  bool started() const { return pid_ > 0; }
-  // Non-blocking: true once the child ended (its exit code in `exit_code`, -1 for a signal).
-  bool poll(int& exit_code);
-  // Blocks up to `timeout`; the exit code, or -1 after a timeout (the child is then killed).
-  int wait(std::chrono::milliseconds timeout);
-  void kill9();
-
- private:
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
-};
-
-// Reads a whole file ("" when it cannot be read).
-std::string read_text(const std::filesystem::path& file);
 
 }  // namespace parley::chaos

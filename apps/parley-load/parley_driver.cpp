@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#include "drivers.h"
+
+namespace parley::load {
+
+Result<ScenarioReport> run_parley(const LoadConfig&) {
+  return Status::error(ErrorCode::kUnimplemented, "the parley driver is not built yet");
+}
+
+}  // namespace parley::load
