@@ -30,6 +30,8 @@ packages=(
   dnsmasq-base
   # benchmark peers, driven by parley-load in bench/run.sh: MQTT and XMPP servers users run instead
   mosquitto ejabberd
+  # bench/run.sh: JSON lines and the RESULTS.md writer
+  jq python3
   # independent Signal-protocol implementation: test/bench-only interop oracle (GPL-3)
   libsignal-protocol-c-dev
 )

@@ -32,6 +32,7 @@ class ParleydProcess {
   // SIGKILL and reap: a crash.
   void kill9();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }  // -1 when not running
 
   std::uint16_t port() const { return port_; }
   std::uint16_t admin_port() const { return admin_port_; }
