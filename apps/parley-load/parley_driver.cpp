@@ -6,6 +6,10 @@
 // Every connection lives on one loop's thread; the main thread only starts phases (by posting to
 // the loops) and watches atomic progress counters, so no per-connection state needs a lock.
 
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
+// clang-format on
+
 #include <openssl/ssl.h>
 #include <unistd.h>
 
@@ -27,7 +31,6 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <utility>
 
 #include "drivers.h"
 #include "measure.h"
@@ -99,6 +102,7 @@ struct Run {
   std::vector<asio::ip::address> sources;
   MeasuredWindow window{0, UINT64_MAX};
   bool sending = false;
+  bool flat_out = true;  // false: paced_sender() sends, answers never trigger sends
   bool close_when_ready = false;  // idle's sign-up phase: never hold more than the setup slots
   std::vector<Bytes> group_recipients;
   std::uint64_t fan_out = 1;  // deliveries per accepted send
@@ -161,7 +165,7 @@ void send_one(Run& run, Conn& c) {
 
 // Flat out: keep the window full while the run sends.
 void fill_window(Run& run, Conn& c) {
-  if (!run.sending || !c.open || !c.ready) return;
+  if (!run.sending || !run.flat_out || !c.open || !c.ready) return;
   const std::uint64_t window = std::min<std::uint64_t>(run.config.window, kMaxSendsInFlight);
   while (c.device.sends_in_flight() < window && c.send_budget > 0 &&
          steady_now_ns() < run.window.end_ns) {
@@ -533,6 +537,7 @@ Result<ScenarioReport> run_traffic(Runner& runner, ScenarioReport report) {
     }
   }
   run.window = MeasuredWindow::after_warmup(config, steady_now_ns());
+  run.flat_out = config.rate <= 0;
   run.sending = true;
   std::vector<Conn*> senders;
   for (Conn* c : conns) {
