@@ -133,6 +133,10 @@ micro=$work/micro.txt
 if [[ $MICRO == 1 ]]; then
   PARLEY_BENCH_BUILD_DIR=$build bash scripts/bench.sh --benchmark_repetitions=3 >"$micro" 2>&1 ||
     echo "bench: micro-benchmarks failed (see below)" >&2
+  # Google Benchmark reports a benchmark that failed its own check in its output, not its exit code.
+  if grep -q "ERROR OCCURRED" "$micro"; then
+    echo "bench: a micro-benchmark reported an error (see RESULTS.md)" >&2
+  fi
 else
   echo "(skipped: MICRO=0)" >"$micro"
 fi
