@@ -67,9 +67,10 @@ run() {
   local target=$1 scenario=$2 pid=$3 port=$4
   shift 4
   echo "bench: $target $scenario $*" >&2
-  local line
+  local line threads=(--threads "$THREADS")
+  [[ " $* " == *" --threads "* ]] && threads=()
   if line=$("$load" "$scenario" --target "$target" --port "$port" --server-pid "$pid" \
-    --threads "$THREADS" --json "$@"); then :; else
+    "${threads[@]}" --json "$@"); then :; else
     echo "bench: $target $scenario exited $? ($line)" >&2
   fi
   if [[ $line == \{* ]]; then

@@ -25,8 +25,6 @@
 
 #include <utility>  // before Asio: Boost 1.74 + GCC 12 need std::exchange declared
 //
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -40,9 +38,9 @@
 #include <vector>
 
 #include "drivers.h"
+#include "event_loops.h"
 #include "measure.h"
 #include "mqtt_codec.h"
-#include "proc_stats.h"
 
 namespace parley::load {
 namespace {
@@ -96,15 +94,11 @@ struct Shared {
   }
 };
 
-// One event-loop thread and what it counts (no locks: only its own handlers touch these).
-struct Loop {
-  asio::io_context io{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
-  std::thread thread;
-  Tally tally;
+// One event-loop thread and what it counts (EventLoop; no locks: only its own handlers touch
+// these). Errors go to Shared's one first error, not the loop's.
+struct Loop : EventLoop {
   MeasuredWindow window{0, kNever};  // set by a post before any measured traffic
   std::uint64_t last_receive_ns = 0;
-  std::uint64_t sends_skipped = 0;  // paced sends not made: kMaxSendsInFlight unanswered
   std::vector<char> read_buffer = std::vector<char>(kReadChunk);
 };
 
@@ -585,78 +579,27 @@ class Client : public std::enable_shared_from_this<Client> {
 
 using ClientPtr = std::shared_ptr<Client>;
 
-// The event loops, one thread each.
-class Loops {
- public:
-  explicit Loops(unsigned count) {
-    for (unsigned i = 0; i < std::max(1u, count); ++i) loops_.push_back(std::make_unique<Loop>());
-  }
-  ~Loops() { stop(); }
-  Loops(const Loops&) = delete;
-  Loops& operator=(const Loops&) = delete;
+using Loops = EventLoops<Loop>;
 
-  void start(Shared& shared) {
-    for (auto& loop : loops_) {
-      loop->thread = std::thread([&loop = *loop, &shared] {
-        for (;;) {
-          try {
-            loop.io.run();
-            return;
-          } catch (const std::exception& e) {
-            // A handler threw (a bug, or an allocation failure): count it, keep the loop alive.
-            ++loop.tally.errors;
-            shared.note_error(std::string("event loop: ") + e.what());
-          }
-        }
-      });
-    }
-  }
-  void stop() {
-    for (auto& loop : loops_) loop->io.stop();
-    for (auto& loop : loops_) {
-      if (loop->thread.joinable()) loop->thread.join();
-    }
-  }
-  std::size_t size() const { return loops_.size(); }
-  Loop& operator[](std::size_t i) { return *loops_[i]; }
-  Tally merged() const {
-    Tally total;
-    for (const auto& loop : loops_) total.merge(loop->tally);
-    return total;
-  }
-  std::uint64_t sends_skipped() const {
-    std::uint64_t skipped = 0;
-    for (const auto& loop : loops_) skipped += loop->sends_skipped;
-    return skipped;
-  }
-  std::uint64_t last_receive_ns() const {
-    std::uint64_t last = 0;
-    for (const auto& loop : loops_) last = std::max(last, loop->last_receive_ns);
-    return last;
-  }
-  void set_window(const MeasuredWindow& window) {
-    for (auto& loop : loops_) asio::post(loop->io, [&l = *loop, window] { l.window = window; });
-  }
-
- private:
-  std::vector<std::unique_ptr<Loop>> loops_;
-};
-
-template <typename Pred>
-bool wait_until(Pred pred, Clock::time_point deadline) {
-  while (!pred()) {
-    if (Clock::now() >= deadline) return pred();
-    std::this_thread::sleep_for(kPoll);
-  }
-  return true;
+// A handler threw (a bug, or an allocation failure): count it, keep the loop alive.
+EventLoopSet::ExceptionHandler count_exceptions(Shared& shared) {
+  return [&shared](EventLoop& loop, const std::exception& e) {
+    ++loop.tally.errors;
+    shared.note_error(std::string("event loop: ") + e.what());
+  };
 }
 
-void sleep_until_ns(std::uint64_t ns) {
-  std::this_thread::sleep_until(to_time_point(ns));
+// The latest receive on any loop (read after the loops stopped).
+std::uint64_t last_receive_ns(const Loops& loops) {
+  std::uint64_t last = 0;
+  for (std::size_t i = 0; i < loops.size(); ++i) last = std::max(last, loops[i].last_receive_ns);
+  return last;
 }
 
-double seconds_between(std::uint64_t from_ns, std::uint64_t to_ns) {
-  return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0;
+void set_window(Loops& loops, const MeasuredWindow& window) {
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    asio::post(loops[i].io, [&l = loops[i], window] { l.window = window; });
+  }
 }
 
 std::string topic_of(const LoadConfig& config, unsigned index) {
@@ -692,18 +635,14 @@ class Run {
     } else {
       shared_.server = tcp::endpoint(address, config_.port);
     }
-    for (const auto& text : config_.source_addresses) {
-      auto source = asio::ip::make_address(text, ec);
-      if (ec) return Status::error(ErrorCode::kInvalidArgument, "a source address is not an IP");
-      shared_.sources.push_back(source);
-    }
+    PARLEY_ASSIGN_OR_RETURN(shared_.sources, parse_sources(config_));
     return {};
   }
 
   unsigned add_client(ClientSpec spec) {
     const auto index = static_cast<unsigned>(clients_.size());
     spec.source = index;
-    clients_.push_back(std::make_shared<Client>(shared_, loops_[index % loops_.size()], spec));
+    clients_.push_back(std::make_shared<Client>(shared_, loops_.for_index(index), spec));
     return index;
   }
   ClientSpec spec_for(unsigned index) const {
@@ -716,7 +655,7 @@ class Run {
   template <typename Fn>
   void post_each(const std::vector<unsigned>& indexes, Fn fn) {
     for (unsigned i : indexes) {
-      asio::post(loops_[i % loops_.size()].io, [client = clients_[i], fn] { fn(*client); });
+      asio::post(loops_.for_index(i).io, [client = clients_[i], fn] { fn(*client); });
     }
   }
 
@@ -738,9 +677,10 @@ class Run {
     }
     const std::vector<unsigned> started(indexes.begin(),
                                         indexes.begin() + static_cast<std::ptrdiff_t>(posted));
-    if (!wait_until([&] { return settled() >= posted; }, deadline)) {
+    if (!wait_until([&] { return settled() >= posted; }, deadline, kPoll)) {
       post_each(started, [](Client& c) { c.setup_deadline(); });
-      wait_until([&] { return settled() >= posted; }, Clock::now() + std::chrono::seconds(1));
+      wait_until([&] { return settled() >= posted; }, Clock::now() + std::chrono::seconds(1),
+                 kPoll);
     }
     if (posted < indexes.size()) {
       unstarted_ += indexes.size() - posted;
@@ -751,29 +691,19 @@ class Run {
 
   void close(const std::vector<unsigned>& indexes) {
     post_each(indexes, [](Client& c) { c.close(); });
-    wait_until([&] { return shared_.open == 0; }, Clock::now() + kCloseLimit);
+    wait_until([&] { return shared_.open == 0; }, Clock::now() + kCloseLimit, kPoll);
   }
 
-  void sample(ProcessSample& server, ProcessSample& client, std::uint64_t& slab) {
-    if (config_.server_pid != 0) {
-      auto s = sample_process(config_.server_pid);
-      if (s.ok()) {
-        server = *s;
-      } else {
-        server_sample_failed_ = true;
-      }
-    }
-    if (auto c = sample_process(getpid()); c.ok()) client = *c;
-    slab = kernel_slab_bytes();
+  // `sampled`: whether the server was (report_.has_server is set from the flag at the end).
+  void note_server_sampled(bool sampled) {
+    if (config_.server_pid != 0 && !sampled) server_sample_failed_ = true;
   }
-  void sample_before() {
-    sample(report_.server_before, report_.client_before, report_.slab_before);
-  }
-  void sample_after() { sample(report_.server_after, report_.client_after, report_.slab_after); }
+  void sample_before() { note_server_sampled(sample_edge(config_, report_, Edge::kBefore)); }
+  void sample_after() { note_server_sampled(sample_edge(config_, report_, Edge::kAfter)); }
 
   Result<ScenarioReport> run() {
     PARLEY_RETURN_IF_ERROR(resolve());
-    loops_.start(shared_);
+    loops_.start(count_exceptions(shared_));
     Status status;
     switch (config_.scenario) {
       case Scenario::kRelay:
@@ -791,16 +721,9 @@ class Run {
     }
     loops_.stop();
     if (!status.ok()) return status;
-    const Tally tally = loops_.merged();
-    report_.sent = tally.sent_in_window;
-    report_.delivered = tally.delivered_in_window;
-    report_.duplicates = tally.duplicates;
-    report_.errors = tally.errors + unstarted_;
-    report_.latency = tally.latency;
+    loops_.fold_into(report_);  // (no loop notes: errors go to Shared)
+    report_.errors += unstarted_;
     report_.has_server = config_.server_pid != 0 && !server_sample_failed_;
-    if (const auto skipped = loops_.sends_skipped(); skipped > 0) {
-      report_.extra["paced_sends_skipped"] = static_cast<double>(skipped);
-    }
     if (config_.server_pid != 0 && server_sample_failed_) {
       report_.notes.push_back("the server process could not be sampled");
     }
@@ -834,15 +757,11 @@ class Run {
   // receipts each PUBLISH should make.
   void measure_traffic(const std::vector<unsigned>& senders, std::uint64_t fanout) {
     const MeasuredWindow window = MeasuredWindow::after_warmup(config_, steady_now_ns());
-    loops_.set_window(window);
+    set_window(loops_, window);
     post_each(senders, [end = window.end_ns](Client& c) { c.start_sending(end, 0); });
-    sleep_until_ns(window.start_ns);
-    sample_before();
-    sleep_until_ns(window.end_ns);
-    sample_after();
-    report_.seconds = window.seconds();
+    note_server_sampled(measure_window(config_, window, report_));
     wait_until([&] { return shared_.received >= shared_.published * fanout; },
-               Clock::now() + kDrainLimit);
+               Clock::now() + kDrainLimit, kPoll);
   }
 
   Status relay() {
@@ -895,8 +814,8 @@ class Run {
     PARLEY_RETURN_IF_ERROR(setup_all(all, false, ready));
     report_.connections = ready;
     const std::uint64_t start = steady_now_ns();
-    loops_.set_window({start, start + static_cast<std::uint64_t>(
-                                          std::chrono::nanoseconds(config_.duration).count())});
+    set_window(loops_, {start, start + static_cast<std::uint64_t>(
+                                           std::chrono::nanoseconds(config_.duration).count())});
     sample_before();
     std::this_thread::sleep_for(config_.duration);
     sample_after();
@@ -932,12 +851,12 @@ class Run {
     PARLEY_RETURN_IF_ERROR(setup_all(senders, false, senders_ready));
     report_.connections = receivers_ready + senders_ready;
     const std::uint64_t fill_start = steady_now_ns();
-    loops_.set_window({fill_start, kNever});
+    set_window(loops_, {fill_start, kNever});
     sample_before();
     post_each(senders,
               [limit = config_.messages_per_device](Client& c) { c.start_sending(kNever, limit); });
-    const bool filled =
-        wait_until([&] { return shared_.fills_done >= senders_ready; }, Clock::now() + phase_limit);
+    const bool filled = wait_until([&] { return shared_.fills_done >= senders_ready; },
+                                   Clock::now() + phase_limit, kPoll);
     const std::uint64_t fill_end = steady_now_ns();
     if (!filled) report_.notes.push_back("the fill did not finish before its deadline");
     close(senders);
@@ -949,13 +868,13 @@ class Run {
     std::uint64_t resumed = 0;
     PARLEY_RETURN_IF_ERROR(setup_all(receivers, true, resumed));
     const bool drained =
-        wait_until([&] { return shared_.received >= stored; }, Clock::now() + phase_limit);
+        wait_until([&] { return shared_.received >= stored; }, Clock::now() + phase_limit, kPoll);
     const std::uint64_t drain_end = steady_now_ns();
     sample_after();
     close(receivers);
     if (!drained) report_.notes.push_back("the drain did not finish before its deadline");
     loops_.stop();  // the loops' last receive times are now safe to read
-    const std::uint64_t last = std::min(std::max(loops_.last_receive_ns(), drain_start), drain_end);
+    const std::uint64_t last = std::min(std::max(last_receive_ns(loops_), drain_start), drain_end);
     const double drain_seconds = seconds_between(drain_start, drained ? last : drain_end);
     report_.seconds = drain_seconds;
     report_.extra["stored_messages"] = static_cast<double>(stored);

@@ -11,12 +11,10 @@
 // clang-format on
 
 #include <openssl/ssl.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -29,10 +27,10 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "drivers.h"
+#include "event_loops.h"
 #include "measure.h"
 #include "parley_wire.h"
 
@@ -45,7 +43,6 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Stream = websocket::stream<asio::ssl::stream<tcp::socket>>;
 
-constexpr unsigned kSetupInFlightPerLoop = 48;   // connections being set up at once, per loop
 constexpr std::uint64_t kMaxSendsInFlight = 48;  // under the server's 64 requests per connection
 constexpr std::size_t kAckBatch = 256;           // proto::Limits::max_acks_per_request
 constexpr auto kAckDelay = std::chrono::milliseconds(1);  // acks gathered this long, then sent
@@ -82,15 +79,9 @@ struct Conn {
   std::uint64_t send_budget = UINT64_MAX;  // offline: messages still to send
 };
 
-// One event loop and everything its thread counts.
-struct Loop {
-  asio::io_context io{1};
+// One event loop, its thread's counts (EventLoop) and its connections.
+struct Loop : EventLoop {
   std::vector<Conn*> conns;
-  std::deque<Conn*> to_set_up;
-  unsigned setting_up = 0;
-  Tally tally;
-  std::string first_error;
-  std::uint64_t sends_skipped = 0;  // paced sends not made because 48 were already in flight
 };
 
 // What the whole run shares. Written by the main thread before it posts a phase to the loops
@@ -102,13 +93,12 @@ struct Run {
   std::vector<asio::ip::address> sources;
   MeasuredWindow window{0, UINT64_MAX};
   bool sending = false;
-  bool flat_out = true;  // false: paced_sender() sends, answers never trigger sends
+  bool flat_out = true;           // false: paced_sender() sends, answers never trigger sends
   bool close_when_ready = false;  // idle's sign-up phase: never hold more than the setup slots
   std::vector<Bytes> group_recipients;
   std::uint64_t fan_out = 1;  // deliveries per accepted send
 
-  std::atomic<std::uint64_t> ready{0};
-  std::atomic<std::uint64_t> failed{0};
+  SetupCounts setup;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> expected{0};  // deliveries owed for accepted sends
   std::atomic<std::uint64_t> delivered{0};
@@ -116,13 +106,7 @@ struct Run {
   explicit Run(const LoadConfig& c) : config(c) {}
 };
 
-void note_error(Loop& loop, const std::string& text) {
-  ++loop.tally.errors;
-  if (loop.first_error.empty()) loop.first_error = text;
-}
-
 void enqueue(Run& run, Conn& c, Bytes frame);
-void setup_more(Run& run, Loop& loop);
 
 asio::awaitable<void> write_loop(Conn& c, Stream* ws) {
   beast::error_code ec;
@@ -175,16 +159,14 @@ void fill_window(Run& run, Conn& c) {
 
 void on_ready(Run& run, Conn& c) {
   c.ready = true;
-  Loop& loop = *c.loop;
-  if (loop.setting_up > 0) --loop.setting_up;
-  run.ready.fetch_add(1, std::memory_order_relaxed);
+  run.setup.ready.fetch_add(1, std::memory_order_relaxed);
   if (run.close_when_ready) {
     c.open = false;
     c.ready = false;
     beast::error_code ec;
     beast::get_lowest_layer(*c.ws).close(ec);
   }
-  setup_more(run, loop);
+  c.loop->setup_ended();
 }
 
 void on_failed(Run& run, Conn& c, const std::string& why) {
@@ -192,13 +174,11 @@ void on_failed(Run& run, Conn& c, const std::string& why) {
   c.open = false;
   c.ready = false;
   if (!was_ready) {
-    Loop& loop = *c.loop;
-    if (loop.setting_up > 0) --loop.setting_up;
-    run.failed.fetch_add(1, std::memory_order_relaxed);
-    note_error(loop, "connection " + std::to_string(c.index) + ": " + why);
-    setup_more(run, loop);
+    run.setup.failed.fetch_add(1, std::memory_order_relaxed);
+    c.loop->note_error("connection " + std::to_string(c.index) + ": " + why);
+    c.loop->setup_ended();
   } else if (run.sending) {
-    note_error(*c.loop, "connection " + std::to_string(c.index) + " lost: " + why);
+    c.loop->note_error("connection " + std::to_string(c.index) + " lost: " + why);
   }
 }
 
@@ -211,7 +191,7 @@ void on_frame(Run& run, Conn& c, ByteView frame) {
     return;
   }
   for (Bytes& reply : *replies) enqueue(run, c, std::move(reply));
-  if (!events.error.empty()) note_error(loop, events.error);
+  if (!events.error.empty()) loop.note_error(events.error);
   if (c.device.phase() == LoadDevice::Phase::kFailed) {
     on_failed(run, c, events.error);
     return;
@@ -223,7 +203,7 @@ void on_frame(Run& run, Conn& c, ByteView frame) {
       c.tracker.on_receive(stamp->send_time_ns, stamp->number, now, run.window, loop.tally);
       run.delivered.fetch_add(1, std::memory_order_relaxed);
     } else {
-      note_error(loop, "a delivered message is not a load payload");
+      loop.note_error("a delivered message is not a load payload");
     }
     c.acks.push_back(received.seq);
   }
@@ -303,15 +283,6 @@ asio::awaitable<void> connect(Run& run, Conn& c) {
   asio::co_spawn(loop.io, read_loop(run, c, c.ws.get()), asio::detached);
 }
 
-void setup_more(Run& run, Loop& loop) {
-  while (loop.setting_up < kSetupInFlightPerLoop && !loop.to_set_up.empty()) {
-    Conn* c = loop.to_set_up.front();
-    loop.to_set_up.pop_front();
-    ++loop.setting_up;
-    asio::co_spawn(loop.io, connect(run, *c), asio::detached);
-  }
-}
-
 // Paced: one send per interval, skipped (and counted) when 48 are already unanswered.
 asio::awaitable<void> paced_sender(Run& run, Conn& c, Pacing pacing) {
   asio::steady_timer timer(c.loop->io);
@@ -342,82 +313,33 @@ asio::awaitable<void> keepalive(Run& run, Conn& c) {
   }
 }
 
-// Runs `fn(loop)` on every loop's own thread and waits for all of them.
-template <typename Fn>
-void on_each_loop(std::vector<std::unique_ptr<Loop>>& loops, Fn fn) {
-  std::atomic<std::size_t> done{0};
-  for (auto& loop : loops) {
-    asio::post(loop->io, [&fn, &done, l = loop.get()] {
-      fn(*l);
-      done.fetch_add(1);
-    });
-  }
-  while (done.load() < loops.size()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-}
-
 // Sets up every connection in `conns` (new ones sign up first) and waits until all are ready or
 // failed, or the connect timeout passes. Returns the seconds it took.
-Result<double> set_up(Run& run, std::vector<std::unique_ptr<Loop>>& loops,
-                      const std::vector<Conn*>& conns) {
-  const std::uint64_t start = steady_now_ns();
-  const std::uint64_t base = run.ready.load() + run.failed.load();
-  on_each_loop(loops, [&run, &conns](Loop& loop) {
-    for (Conn* c : conns) {
-      if (c->loop == &loop) loop.to_set_up.push_back(c);
-    }
-    setup_more(run, loop);
-  });
-  const auto deadline = std::chrono::steady_clock::now() + run.config.connect_timeout;
-  while (run.ready.load() + run.failed.load() - base < conns.size()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Status::error(ErrorCode::kTimeout,
-                           "connections not ready within the connect timeout (" +
-                               std::to_string(run.ready.load() + run.failed.load() - base) +
-                               " of " + std::to_string(conns.size()) + " done)");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return static_cast<double>(steady_now_ns() - start) / 1e9;
+Result<double> set_up(Run& run, EventLoops<Loop>& loops, const std::vector<Conn*>& conns) {
+  return set_up(loops, run.setup, run.config.connect_timeout, conns,
+                [&run](Conn& c) { asio::co_spawn(c.loop->io, connect(run, c), asio::detached); });
 }
 
-void close_all(std::vector<std::unique_ptr<Loop>>& loops, const std::vector<Conn*>& conns) {
-  on_each_loop(loops, [&conns](Loop& loop) {
-    for (Conn* c : conns) {
-      if (c->loop != &loop || !c->ws) continue;
-      c->open = false;
-      c->ready = false;
-      beast::error_code ec;
-      beast::get_lowest_layer(*c->ws).close(ec);  // abrupt: the server sees the peer go
-      if (c->ack_timer) c->ack_timer->cancel();
-    }
+void close_all(EventLoops<Loop>& loops, const std::vector<Conn*>& conns) {
+  loops.on_each_conn(conns, [](Conn& c, std::size_t) {
+    if (!c.ws) return;
+    c.open = false;
+    c.ready = false;
+    beast::error_code ec;
+    beast::get_lowest_layer(*c.ws).close(ec);  // abrupt: the server sees the peer go
+    if (c.ack_timer) c.ack_timer->cancel();
   });
-}
-
-void sleep_until_ns(std::uint64_t t) {
-  const std::uint64_t now = steady_now_ns();
-  if (t > now) std::this_thread::sleep_for(std::chrono::nanoseconds(t - now));
 }
 
 // Waits until every accepted send was delivered (or the drain timeout).
 bool wait_drained(Run& run) {
-  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
-  while (run.delivered.load() < run.expected.load()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+  return wait_until([&run] { return run.delivered.load() >= run.expected.load(); },
+                    std::chrono::steady_clock::now() + kDrainTimeout, std::chrono::milliseconds(5));
 }
 
 class Runner {
  public:
-  explicit Runner(const LoadConfig& config) : run_(config) {}
-
-  ~Runner() {
-    for (auto& loop : loops_) loop->io.stop();
-    for (auto& thread : threads_) thread.join();
-    conns_.clear();  // sockets close while their io_contexts still exist
-    loops_.clear();
-  }
+  explicit Runner(const LoadConfig& config) : run_(config), pool_(config.threads) {}
 
   Status init() {
     const LoadConfig& config = run_.config;
@@ -425,10 +347,7 @@ class Runner {
     const auto address = asio::ip::make_address(config.host, ec);
     if (ec) return Status::error(ErrorCode::kInvalidArgument, "--host must be an IP address");
     run_.server = tcp::endpoint(address, config.port);
-    for (const auto& source : config.source_addresses) {
-      run_.sources.push_back(asio::ip::make_address(source, ec));
-      if (ec) return Status::error(ErrorCode::kInvalidArgument, "a source address is not an IP");
-    }
+    PARLEY_ASSIGN_OR_RETURN(run_.sources, parse_sources(config));
     SSL_CTX_set_min_proto_version(run_.tls.native_handle(), TLS1_3_VERSION);
     if (config.ca_file.empty()) {
       run_.tls.set_verify_mode(asio::ssl::verify_none);  // loopback benchmarks only (--help)
@@ -437,74 +356,34 @@ class Runner {
       if (ec) return Status::error(ErrorCode::kNotFound, "cannot read --ca-file");
       run_.tls.set_verify_mode(asio::ssl::verify_peer);
     }
-    for (unsigned i = 0; i < config.threads; ++i) loops_.push_back(std::make_unique<Loop>());
-    for (auto& loop : loops_) {
-      threads_.emplace_back([l = loop.get()] {
-        auto guard = asio::make_work_guard(l->io);
-        l->io.run();
-      });
-    }
+    pool_.loops().start();
     return Status();
   }
 
-  std::vector<Conn*> add_conns(std::size_t count) {
-    std::vector<Conn*> added;
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::size_t index = conns_.size();
-      Loop& loop = *loops_[index % loops_.size()];
-      conns_.push_back(std::make_unique<Conn>(loop, index));
-      loop.conns.push_back(conns_.back().get());
-      added.push_back(conns_.back().get());
-    }
-    return added;
-  }
+  std::vector<Conn*> add_conns(std::size_t count) { return pool_.add_conns(count); }
 
   Run& run() { return run_; }
-  std::vector<std::unique_ptr<Loop>>& loops() { return loops_; }
+  EventLoops<Loop>& loops() { return pool_.loops(); }
 
-  void sample(ProcessSample& server, ProcessSample& client, std::uint64_t& slab,
-              ScenarioReport& report) {
-    if (run_.config.server_pid > 0) {
-      auto s = sample_process(run_.config.server_pid);
-      if (s.ok()) {
-        server = *s;
-        report.has_server = true;
-      }
-    }
-    auto self = sample_process(::getpid());
-    if (self.ok()) client = *self;
-    slab = kernel_slab_bytes();
-  }
+  void sample(Edge edge, ScenarioReport& report) { sample_edge(run_.config, report, edge); }
 
   // Stops the loops and folds their counts into `report`.
   void finish(ScenarioReport& report) {
-    for (auto& loop : loops_) loop->io.stop();
-    for (auto& thread : threads_) thread.join();
-    threads_.clear();
-    Tally total;
-    std::uint64_t skipped = 0;
-    for (auto& loop : loops_) {
-      total.merge(loop->tally);
-      skipped += loop->sends_skipped;
-      if (!loop->first_error.empty() && report.notes.size() < 5) {
-        report.notes.push_back(loop->first_error);
-      }
-    }
-    report.sent = total.sent_in_window;
-    report.delivered = total.delivered_in_window;
-    report.duplicates = total.duplicates;
-    report.errors = total.errors;
-    report.latency = total.latency;
+    loops().stop();
+    const Tally total = loops().fold_into(report);
     report.extra["delivered_total"] = static_cast<double>(total.delivered_total);
     report.extra["accepted_total"] = static_cast<double>(run_.accepted.load());
-    if (skipped > 0) report.extra["paced_sends_skipped"] = static_cast<double>(skipped);
+  }
+
+  // Ends a run whose connections did not all set up.
+  Status fail_setup(ScenarioReport& report) {
+    finish(report);
+    return setup_failed(run_.setup.failed.load(), report);
   }
 
  private:
   Run run_;
-  std::vector<std::unique_ptr<Loop>> loops_;
-  std::vector<std::thread> threads_;
-  std::vector<std::unique_ptr<Conn>> conns_;
+  LoopsWithConns<Loop, Conn> pool_;  // after run_: its loops stop before run_ goes
 };
 
 // relay and group: set up, warm up, measure, drain.
@@ -524,13 +403,8 @@ Result<ScenarioReport> run_traffic(Runner& runner, ScenarioReport report) {
     }
   }
   PARLEY_ASSIGN_OR_RETURN(report.setup_seconds, set_up(run, runner.loops(), conns));
-  report.connections = run.ready.load();
-  if (run.failed.load() > 0) {
-    runner.finish(report);
-    return Status::error(ErrorCode::kUnavailable,
-                         std::to_string(run.failed.load()) + " connections failed to set up" +
-                             (report.notes.empty() ? "" : ": " + report.notes.front()));
-  }
+  report.connections = run.setup.ready.load();
+  if (run.setup.failed.load() > 0) return runner.fail_setup(report);
   if (group) {
     for (std::size_t i = 1; i < conns.size(); ++i) {
       run.group_recipients.push_back(conns[i]->device.account_id());
@@ -543,24 +417,16 @@ Result<ScenarioReport> run_traffic(Runner& runner, ScenarioReport report) {
   for (Conn* c : conns) {
     if (c->partner != nullptr || c->group_sender) senders.push_back(c);
   }
-  on_each_loop(runner.loops(), [&run, &senders](Loop& loop) {
-    for (std::size_t i = 0; i < senders.size(); ++i) {
-      Conn& c = *senders[i];
-      if (c.loop != &loop) continue;
-      const Pacing pacing = Pacing::for_sender(run.config, static_cast<unsigned>(senders.size()),
-                                               static_cast<unsigned>(i));
-      if (pacing.flat_out()) {
-        fill_window(run, c);
-      } else {
-        asio::co_spawn(loop.io, paced_sender(run, c, pacing), asio::detached);
-      }
+  runner.loops().on_each_conn(senders, [&run, &senders](Conn& c, std::size_t i) {
+    const Pacing pacing = Pacing::for_sender(run.config, static_cast<unsigned>(senders.size()),
+                                             static_cast<unsigned>(i));
+    if (pacing.flat_out()) {
+      fill_window(run, c);
+    } else {
+      asio::co_spawn(c.loop->io, paced_sender(run, c, pacing), asio::detached);
     }
   });
-  sleep_until_ns(run.window.start_ns);
-  runner.sample(report.server_before, report.client_before, report.slab_before, report);
-  sleep_until_ns(run.window.end_ns);
-  runner.sample(report.server_after, report.client_after, report.slab_after, report);
-  report.seconds = run.window.seconds();
+  measure_window(config, run.window, report);
   if (!wait_drained(run)) {
     report.notes.push_back("not every accepted message arrived within the drain timeout (" +
                            std::to_string(run.delivered.load()) + " of " +
@@ -584,40 +450,30 @@ Result<ScenarioReport> run_idle(Runner& runner, ScenarioReport report) {
   report.extra["signup_seconds"] = signup_seconds;
   run.close_when_ready = false;  // every connection is done: no loop reads it until the next post
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the server lets the connections go
-  const std::uint64_t failed_signups = run.failed.load();
-  runner.sample(report.server_before, report.client_before, report.slab_before, report);
+  const std::uint64_t failed_signups = run.setup.failed.load();
+  runner.sample(Edge::kBefore, report);
 
   std::vector<Conn*> signed_up;
   for (Conn* c : conns) {
     if (!c->device.account_id().empty()) signed_up.push_back(c);
   }
-  const std::uint64_t ready_before = run.ready.load();
+  const std::uint64_t ready_before = run.setup.ready.load();
   PARLEY_ASSIGN_OR_RETURN(report.setup_seconds, set_up(run, runner.loops(), signed_up));
-  on_each_loop(runner.loops(), [&run](Loop& loop) {
+  runner.loops().on_each_loop([&run](Loop& loop) {
     for (Conn* c : loop.conns) {
       if (c->ready) asio::co_spawn(loop.io, keepalive(run, *c), asio::detached);
     }
   });
   const std::uint64_t start = steady_now_ns();
   std::this_thread::sleep_for(std::chrono::seconds(2));  // settle
-  const std::uint64_t ready = run.ready.load() - ready_before;
+  const std::uint64_t ready = run.setup.ready.load() - ready_before;
   report.connections = ready;
   sleep_until_ns(
       start + static_cast<std::uint64_t>(
                   std::chrono::duration_cast<std::chrono::nanoseconds>(config.duration).count()));
-  runner.sample(report.server_after, report.client_after, report.slab_after, report);
-  report.seconds = static_cast<double>(steady_now_ns() - start) / 1e9;
-  if (ready > 0) {
-    const double n = static_cast<double>(ready);
-    report.extra["server_rss_per_connection_bytes"] =
-        (static_cast<double>(report.server_after.rss_bytes) -
-         static_cast<double>(report.server_before.rss_bytes)) /
-        n;
-    report.extra["kernel_slab_per_connection_bytes"] =
-        (static_cast<double>(report.slab_after) - static_cast<double>(report.slab_before)) / n;
-    report.extra["client_rss_per_connection_bytes"] =
-        static_cast<double>(report.client_after.rss_bytes) / n;
-  }
+  runner.sample(Edge::kAfter, report);
+  report.seconds = seconds_between(start, steady_now_ns());
+  add_per_connection_costs(report, ready);
   if (failed_signups > 0) report.extra["failed_signups"] = static_cast<double>(failed_signups);
   runner.finish(report);
   return report;
@@ -637,7 +493,7 @@ Result<ScenarioReport> run_offline(Runner& runner, ScenarioReport report) {
   std::vector<Conn*> all = receivers;
   all.insert(all.end(), senders.begin(), senders.end());
   PARLEY_ASSIGN_OR_RETURN(report.setup_seconds, set_up(run, runner.loops(), all));
-  if (run.failed.load() > 0) {
+  if (run.setup.failed.load() > 0) {
     runner.finish(report);
     return Status::error(ErrorCode::kUnavailable,
                          "connections failed to set up" +
@@ -650,40 +506,28 @@ Result<ScenarioReport> run_offline(Runner& runner, ScenarioReport report) {
   run.sending = true;
   run.window = MeasuredWindow{steady_now_ns(), UINT64_MAX};
   const std::uint64_t fill_start = steady_now_ns();
-  on_each_loop(runner.loops(), [&run, &senders](Loop& loop) {
-    for (Conn* c : senders) {
-      if (c->loop == &loop) fill_window(run, *c);
-    }
-  });
+  runner.loops().on_each_conn(senders, [&run](Conn& c, std::size_t) { fill_window(run, c); });
   const auto deadline = std::chrono::steady_clock::now() + config.connect_timeout;
-  while (run.accepted.load() < owed && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  const double fill_seconds = static_cast<double>(steady_now_ns() - fill_start) / 1e9;
+  wait_until([&run, owed] { return run.accepted.load() >= owed; }, deadline,
+             std::chrono::milliseconds(5));
+  const double fill_seconds = seconds_between(fill_start, steady_now_ns());
   report.extra["fill_messages_per_second"] =
       static_cast<double>(run.accepted.load()) / fill_seconds;
   if (run.accepted.load() < owed) {
     runner.finish(report);
     return Status::error(ErrorCode::kTimeout, "the mailboxes were not filled in time");
   }
-  runner.sample(report.server_before, report.client_before, report.slab_before, report);
+  runner.sample(Edge::kBefore, report);
   const std::uint64_t drain_start = steady_now_ns();
   PARLEY_ASSIGN_OR_RETURN(const double reconnect_seconds, set_up(run, runner.loops(), receivers));
   report.extra["reconnect_seconds"] = reconnect_seconds;
-  while (run.delivered.load() < owed && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  report.seconds = static_cast<double>(steady_now_ns() - drain_start) / 1e9;
-  runner.sample(report.server_after, report.client_after, report.slab_after, report);
+  wait_until([&run, owed] { return run.delivered.load() >= owed; }, deadline,
+             std::chrono::milliseconds(2));
+  report.seconds = seconds_between(drain_start, steady_now_ns());
+  runner.sample(Edge::kAfter, report);
   report.connections = config.pairs;
   runner.finish(report);
-  // Every message counts here (the window is the whole run): sent = accepted, delivered = all.
-  report.sent = run.accepted.load();
-  report.extra["drain_messages_per_second"] =
-      static_cast<double>(report.delivered) / report.seconds;
-  if (report.delivered < owed) {
-    report.notes.push_back(std::to_string(owed - report.delivered) + " messages never arrived");
-  }
+  add_offline_totals(report, run.accepted.load(), owed);
   return report;
 }
 
@@ -692,19 +536,7 @@ Result<ScenarioReport> run_offline(Runner& runner, ScenarioReport report) {
 Result<ScenarioReport> run_parley(const LoadConfig& config) {
   Runner runner(config);
   PARLEY_RETURN_IF_ERROR(runner.init());
-  ScenarioReport report;
-  report.target = Target::kParley;
-  report.scenario = config.scenario;
-  switch (config.scenario) {
-    case Scenario::kRelay:
-    case Scenario::kGroup:
-      return run_traffic(runner, std::move(report));
-    case Scenario::kIdle:
-      return run_idle(runner, std::move(report));
-    case Scenario::kOffline:
-      return run_offline(runner, std::move(report));
-  }
-  return Status::error(ErrorCode::kInvalidArgument, "unknown scenario");
+  return run_scenario(runner, Target::kParley, config, &run_traffic, &run_idle, &run_offline);
 }
 
 }  // namespace parley::load

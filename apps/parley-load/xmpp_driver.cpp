@@ -23,13 +23,11 @@
 // clang-format off
 #include <utility>  // first: boost/asio/awaitable.hpp (Boost 1.74) uses std::exchange unincluded
 // clang-format on
-#include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -41,6 +39,7 @@
 #include <thread>
 
 #include "drivers.h"
+#include "event_loops.h"
 #include "measure.h"
 #include "xmpp_codec.h"
 
@@ -51,7 +50,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr unsigned kSetupInFlightPerLoop = 48;   // connections being set up at once, per loop
 constexpr std::uint64_t kMaxSendsInFlight = 48;  // the Parley driver's cap, for the same load
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerWakeup = 4;
@@ -122,16 +120,10 @@ struct Conn {
   std::uint64_t send_budget = UINT64_MAX;  // offline: messages still to send
 };
 
-// One event loop and everything its thread counts.
-struct Loop {
-  asio::io_context io{1};
+// One event loop, its thread's counts (EventLoop) and its connections.
+struct Loop : EventLoop {
   std::vector<Conn*> conns;
-  std::deque<Conn*> to_set_up;
-  unsigned setting_up = 0;
-  Tally tally;
-  std::string first_error;
-  std::uint64_t sends_skipped = 0;  // paced sends not made because 48 were already in flight
-  std::uint64_t stale = 0;          // messages sent by an earlier run (see on_message)
+  std::uint64_t stale = 0;  // messages sent by an earlier run (see on_message)
   std::vector<std::unique_ptr<tcp::socket>> closed_sockets;  // kept until the loop ends
   std::array<char, kReadChunk> read_buffer;  // shared: a read is consumed before the next one
 };
@@ -149,8 +141,7 @@ struct Run {
   std::vector<Conn*> group_receivers;
   std::uint64_t fan_out = 1;  // deliveries per accepted send
 
-  std::atomic<std::uint64_t> ready{0};
-  std::atomic<std::uint64_t> failed{0};
+  SetupCounts setup;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> in_flight{0};  // counted sends not yet acked by the server
   std::atomic<std::uint64_t> expected{0};   // deliveries owed for accepted sends
@@ -158,13 +149,6 @@ struct Run {
 
   explicit Run(const LoadConfig& c) : config(c) {}
 };
-
-void note_error(Loop& loop, const std::string& text) {
-  ++loop.tally.errors;
-  if (loop.first_error.empty()) loop.first_error = text;
-}
-
-void setup_more(Run& run, Loop& loop);
 
 asio::awaitable<void> write_loop(Conn& c, std::uint64_t generation) {
   error_code ec;
@@ -236,10 +220,8 @@ void fill_window(Run& run, Conn& c) {
 
 void on_ready(Run& run, Conn& c) {
   c.ready = true;
-  Loop& loop = *c.loop;
-  if (loop.setting_up > 0) --loop.setting_up;
-  run.ready.fetch_add(1, std::memory_order_relaxed);
-  setup_more(run, loop);
+  run.setup.ready.fetch_add(1, std::memory_order_relaxed);
+  c.loop->setup_ended();
 }
 
 void close_socket(Conn& c) {
@@ -266,12 +248,11 @@ void on_failed(Run& run, Conn& c, const std::string& why) {
   drop_unacked(run, c);
   Loop& loop = *c.loop;
   if (!was_ready) {
-    if (loop.setting_up > 0) --loop.setting_up;
-    run.failed.fetch_add(1, std::memory_order_relaxed);
-    note_error(loop, "connection " + std::to_string(c.index) + ": " + why);
-    setup_more(run, loop);
+    run.setup.failed.fetch_add(1, std::memory_order_relaxed);
+    loop.note_error("connection " + std::to_string(c.index) + ": " + why);
+    loop.setup_ended();
   } else if (run.sending) {
-    note_error(loop, "connection " + std::to_string(c.index) + " lost: " + why);
+    loop.note_error("connection " + std::to_string(c.index) + " lost: " + why);
   }
 }
 
@@ -295,18 +276,18 @@ void on_acked(Run& run, Conn& c, std::uint32_t h) {
 void on_message(Run& run, Conn& c, const xmpp::Element& message) {
   Loop& loop = *c.loop;
   if (message.attribute("type") == "error") {
-    note_error(loop, "a message bounced: " + xmpp::error_condition(message));
+    loop.note_error("a message bounced: " + xmpp::error_condition(message));
     return;
   }
   auto payload = xmpp::message_payload(message);
   if (!payload.ok()) {
     if (payload.status().code() == ErrorCode::kNotFound) return;  // e.g. a chat state
-    note_error(loop, "a delivered message has a bad body");
+    loop.note_error("a delivered message has a bad body");
     return;
   }
   auto stamp = read_payload(*payload);
   if (!stamp.ok()) {
-    note_error(loop, "a delivered message is not a load payload");
+    loop.note_error("a delivered message is not a load payload");
     return;
   }
   if (stamp->send_time_ns < run.started_ns) {
@@ -523,15 +504,6 @@ asio::awaitable<void> connect(Run& run, Conn& c) {
   asio::co_spawn(loop.io, read_loop(run, c, generation), asio::detached);
 }
 
-void setup_more(Run& run, Loop& loop) {
-  while (loop.setting_up < kSetupInFlightPerLoop && !loop.to_set_up.empty()) {
-    Conn* c = loop.to_set_up.front();
-    loop.to_set_up.pop_front();
-    ++loop.setting_up;
-    asio::co_spawn(loop.io, connect(run, *c), asio::detached);
-  }
-}
-
 // Paced: one send per interval, skipped (and counted) when 48 are already unanswered.
 asio::awaitable<void> paced_sender(Run& run, Conn& c, Pacing pacing) {
   asio::steady_timer timer(c.loop->io);
@@ -564,101 +536,48 @@ asio::awaitable<void> keepalive(Run& run, Conn& c) {
   }
 }
 
-// Runs `fn(loop)` on every loop's own thread and waits for all of them.
-template <typename Fn>
-void on_each_loop(std::vector<std::unique_ptr<Loop>>& loops, Fn fn) {
-  std::atomic<std::size_t> done{0};
-  for (auto& loop : loops) {
-    asio::post(loop->io, [&fn, &done, l = loop.get()] {
-      fn(*l);
-      done.fetch_add(1);
-    });
-  }
-  while (done.load() < loops.size()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-}
-
 // Sets up every connection in `conns` (new accounts register first) and waits until all are
 // ready or failed, or the connect timeout passes. Returns the seconds it took.
-Result<double> set_up(Run& run, std::vector<std::unique_ptr<Loop>>& loops,
-                      const std::vector<Conn*>& conns) {
-  const std::uint64_t start = steady_now_ns();
-  const std::uint64_t base = run.ready.load() + run.failed.load();
-  on_each_loop(loops, [&run, &conns](Loop& loop) {
-    for (Conn* c : conns) {
-      if (c->loop == &loop) loop.to_set_up.push_back(c);
-    }
-    setup_more(run, loop);
-  });
-  const auto deadline = std::chrono::steady_clock::now() + run.config.connect_timeout;
-  while (run.ready.load() + run.failed.load() - base < conns.size()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Status::error(ErrorCode::kTimeout,
-                           "connections not ready within the connect timeout (" +
-                               std::to_string(run.ready.load() + run.failed.load() - base) +
-                               " of " + std::to_string(conns.size()) + " done)");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return static_cast<double>(steady_now_ns() - start) / 1e9;
+Result<double> set_up(Run& run, EventLoops<Loop>& loops, const std::vector<Conn*>& conns) {
+  return set_up(loops, run.setup, run.config.connect_timeout, conns,
+                [&run](Conn& c) { asio::co_spawn(c.loop->io, connect(run, c), asio::detached); });
 }
 
 // Ends the sessions: a last <a/> for everything received, `</stream:stream>` and a half-close, so
 // ejabberd ends each session at once (no stream resumption is enabled) with nothing unacked to
 // move to the offline store for a later run to find.
-void close_all(std::vector<std::unique_ptr<Loop>>& loops, const std::vector<Conn*>& conns) {
-  on_each_loop(loops, [&conns](Loop& loop) {
-    for (Conn* c : conns) {
-      if (c->loop != &loop || !c->open) continue;
-      c->ready = false;
-      c->closing = true;
-      if (c->sm_on) write(*c, xmpp::sm_answer(c->handled_in));
-      write(*c, xmpp::kStreamEnd);
-    }
+void close_all(EventLoops<Loop>& loops, const std::vector<Conn*>& conns) {
+  loops.on_each_conn(conns, [](Conn& c, std::size_t) {
+    if (!c.open) return;
+    c.ready = false;
+    c.closing = true;
+    if (c.sm_on) write(c, xmpp::sm_answer(c.handled_in));
+    write(c, xmpp::kStreamEnd);
   });
   // Wait (briefly) for the server to close its side: then its sessions are gone.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
     std::atomic<std::size_t> still_open{0};
-    on_each_loop(loops, [&conns, &still_open](Loop& loop) {
-      for (Conn* c : conns) {
-        if (c->loop == &loop && c->open) still_open.fetch_add(1);
-      }
+    loops.on_each_conn(conns, [&still_open](Conn& c, std::size_t) {
+      if (c.open) still_open.fetch_add(1);
     });
     if (still_open.load() == 0 || std::chrono::steady_clock::now() > deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  on_each_loop(loops, [&conns](Loop& loop) {
-    for (Conn* c : conns) {
-      if (c->loop == &loop) close_socket(*c);
-    }
-  });
-}
-
-void sleep_until_ns(std::uint64_t t) {
-  const std::uint64_t now = steady_now_ns();
-  if (t > now) std::this_thread::sleep_for(std::chrono::nanoseconds(t - now));
+  loops.on_each_conn(conns, [](Conn& c, std::size_t) { close_socket(c); });
 }
 
 // Waits until the server acked every send and every accepted send was delivered (or the drain
 // timeout): ending sessions earlier would leave messages for the offline store.
 bool wait_drained(Run& run) {
-  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
-  while (run.in_flight.load() > 0 || run.delivered.load() < run.expected.load()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+  return wait_until(
+      [&run] { return run.in_flight.load() == 0 && run.delivered.load() >= run.expected.load(); },
+      std::chrono::steady_clock::now() + kDrainTimeout, std::chrono::milliseconds(5));
 }
 
 class Runner {
  public:
-  explicit Runner(const LoadConfig& config) : run_(config) {}
-
-  ~Runner() {
-    stop_loops();
-    conns_.clear();  // sockets close while their io_contexts still exist
-    loops_.clear();
-  }
+  explicit Runner(const LoadConfig& config) : run_(config), pool_(config.threads) {}
 
   Status init() {
     const LoadConfig& config = run_.config;
@@ -666,108 +585,52 @@ class Runner {
     const auto address = asio::ip::make_address(config.host, ec);
     if (ec) return Status::error(ErrorCode::kInvalidArgument, "--host must be an IP address");
     run_.server = tcp::endpoint(address, config.port);
-    for (const auto& source : config.source_addresses) {
-      run_.sources.push_back(asio::ip::make_address(source, ec));
-      if (ec) return Status::error(ErrorCode::kInvalidArgument, "a source address is not an IP");
-    }
-    const unsigned threads = std::max(1u, config.threads);
-    for (unsigned i = 0; i < threads; ++i) loops_.push_back(std::make_unique<Loop>());
-    for (auto& loop : loops_) {
-      threads_.emplace_back([l = loop.get()] {
-        auto guard = asio::make_work_guard(l->io);
-        l->io.run();
-      });
-    }
+    PARLEY_ASSIGN_OR_RETURN(run_.sources, parse_sources(config));
+    pool_.loops().start();
     return Status::ok_status();
   }
 
   // Ends every open session cleanly (see close_all).
-  void close_everything() {
-    std::vector<Conn*> all;
-    for (auto& c : conns_) all.push_back(c.get());
-    close_all(loops_, all);
-  }
+  void close_everything() { close_all(pool_.loops(), pool_.all_conns()); }
 
   std::vector<Conn*> add_conns(std::size_t count) {
-    std::vector<Conn*> added;
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::size_t index = conns_.size();
-      Loop& loop = *loops_[index % loops_.size()];
-      auto conn = std::make_unique<Conn>(loop, index);
-      conn->user = run_.config.user_prefix + std::to_string(index);
-      conn->jid = conn->user + "@" + run_.config.xmpp_domain;
-      conns_.push_back(std::move(conn));
-      loop.conns.push_back(conns_.back().get());
-      added.push_back(conns_.back().get());
+    std::vector<Conn*> added = pool_.add_conns(count);
+    for (Conn* c : added) {
+      c->user = run_.config.user_prefix + std::to_string(c->index);
+      c->jid = c->user + "@" + run_.config.xmpp_domain;
     }
     return added;
   }
 
   Run& run() { return run_; }
-  std::vector<std::unique_ptr<Loop>>& loops() { return loops_; }
+  EventLoops<Loop>& loops() { return pool_.loops(); }
 
-  void sample(ProcessSample& server, ProcessSample& client, std::uint64_t& slab,
-              ScenarioReport& report) {
-    if (run_.config.server_pid > 0) {
-      auto s = sample_process(run_.config.server_pid);
-      if (s.ok()) {
-        server = *s;
-        report.has_server = true;
-      }
-    }
-    auto self = sample_process(::getpid());
-    if (self.ok()) client = *self;
-    slab = kernel_slab_bytes();
-  }
+  void sample(Edge edge, ScenarioReport& report) { sample_edge(run_.config, report, edge); }
 
   // Stops the loops and folds their counts into `report`.
   void finish(ScenarioReport& report) {
-    stop_loops();
-    Tally total;
-    std::uint64_t skipped = 0;
+    loops().stop();
+    const Tally total = loops().fold_into(report);
     std::uint64_t stale = 0;
-    for (auto& loop : loops_) {
-      total.merge(loop->tally);
-      skipped += loop->sends_skipped;
-      stale += loop->stale;
-      if (!loop->first_error.empty() && report.notes.size() < 5) {
-        report.notes.push_back(loop->first_error);
-      }
-    }
-    report.sent = total.sent_in_window;
-    report.delivered = total.delivered_in_window;
-    report.duplicates = total.duplicates;
-    report.errors = total.errors;
-    report.latency = total.latency;
+    for (std::size_t i = 0; i < loops().size(); ++i) stale += loops()[i].stale;
     report.extra["delivered_total"] = static_cast<double>(total.delivered_total);
     report.extra["accepted_total"] = static_cast<double>(run_.accepted.load());
-    if (skipped > 0) report.extra["paced_sends_skipped"] = static_cast<double>(skipped);
     if (stale > 0) {
       report.extra["stale_messages_from_earlier_runs"] = static_cast<double>(stale);
       report.notes.push_back("messages from an earlier run were still queued on the server");
     }
   }
 
- private:
-  void stop_loops() {
-    for (auto& loop : loops_) loop->io.stop();
-    for (auto& thread : threads_) thread.join();
-    threads_.clear();
+  // Ends a run whose connections did not all set up.
+  Status fail_setup(ScenarioReport& report) {
+    finish(report);
+    return setup_failed(run_.setup.failed.load(), report);
   }
 
+ private:
   Run run_;
-  std::vector<std::unique_ptr<Loop>> loops_;
-  std::vector<std::thread> threads_;
-  std::vector<std::unique_ptr<Conn>> conns_;
+  LoopsWithConns<Loop, Conn> pool_;  // after run_: its loops stop before run_ goes
 };
-
-Status setup_failed(Runner& runner, ScenarioReport& report) {
-  runner.finish(report);
-  return Status::error(ErrorCode::kUnavailable,
-                       std::to_string(runner.run().failed.load()) +
-                           " connections failed to set up" +
-                           (report.notes.empty() ? std::string() : ": " + report.notes.front()));
-}
 
 // relay and group: set up, warm up, measure, drain.
 Result<ScenarioReport> run_traffic(Runner& runner, ScenarioReport report) {
@@ -787,8 +650,8 @@ Result<ScenarioReport> run_traffic(Runner& runner, ScenarioReport report) {
     }
   }
   PARLEY_ASSIGN_OR_RETURN(report.setup_seconds, set_up(run, runner.loops(), conns));
-  report.connections = run.ready.load();
-  if (run.failed.load() > 0) return setup_failed(runner, report);
+  report.connections = run.setup.ready.load();
+  if (run.setup.failed.load() > 0) return runner.fail_setup(report);
 
   std::vector<Conn*> senders;
   for (Conn* c : conns) {
@@ -797,24 +660,16 @@ Result<ScenarioReport> run_traffic(Runner& runner, ScenarioReport report) {
   run.paced = !Pacing::for_sender(config, static_cast<unsigned>(senders.size()), 0).flat_out();
   run.window = MeasuredWindow::after_warmup(config, steady_now_ns());
   run.sending = true;
-  on_each_loop(runner.loops(), [&run, &senders](Loop& loop) {
-    for (std::size_t i = 0; i < senders.size(); ++i) {
-      Conn& c = *senders[i];
-      if (c.loop != &loop) continue;
-      const Pacing pacing = Pacing::for_sender(run.config, static_cast<unsigned>(senders.size()),
-                                               static_cast<unsigned>(i));
-      if (pacing.flat_out()) {
-        fill_window(run, c);
-      } else {
-        asio::co_spawn(loop.io, paced_sender(run, c, pacing), asio::detached);
-      }
+  runner.loops().on_each_conn(senders, [&run, &senders](Conn& c, std::size_t i) {
+    const Pacing pacing = Pacing::for_sender(run.config, static_cast<unsigned>(senders.size()),
+                                             static_cast<unsigned>(i));
+    if (pacing.flat_out()) {
+      fill_window(run, c);
+    } else {
+      asio::co_spawn(c.loop->io, paced_sender(run, c, pacing), asio::detached);
     }
   });
-  sleep_until_ns(run.window.start_ns);
-  runner.sample(report.server_before, report.client_before, report.slab_before, report);
-  sleep_until_ns(run.window.end_ns);
-  runner.sample(report.server_after, report.client_after, report.slab_after, report);
-  report.seconds = run.window.seconds();
+  measure_window(config, run.window, report);
   if (!wait_drained(run)) {
     report.notes.push_back("the drain timed out: " + std::to_string(run.delivered.load()) + " of " +
                            std::to_string(run.expected.load()) + " accepted messages arrived, " +
@@ -840,15 +695,15 @@ Result<ScenarioReport> run_idle(Runner& runner, ScenarioReport report) {
   report.extra["signup_seconds"] = signup_seconds;
   close_all(runner.loops(), conns);
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the server lets the sessions go
-  const std::uint64_t failed_signups = run.failed.load();
-  runner.sample(report.server_before, report.client_before, report.slab_before, report);
+  const std::uint64_t failed_signups = run.setup.failed.load();
+  runner.sample(Edge::kBefore, report);
 
   std::vector<Conn*> registered;
   for (Conn* c : conns) {
     if (c->registered) registered.push_back(c);
   }
   PARLEY_ASSIGN_OR_RETURN(report.setup_seconds, set_up(run, runner.loops(), registered));
-  on_each_loop(runner.loops(), [&run](Loop& loop) {
+  runner.loops().on_each_loop([&run](Loop& loop) {
     for (Conn* c : loop.conns) {
       if (c->ready) asio::co_spawn(loop.io, keepalive(run, *c), asio::detached);
     }
@@ -856,26 +711,16 @@ Result<ScenarioReport> run_idle(Runner& runner, ScenarioReport report) {
   const std::uint64_t start = steady_now_ns();
   std::this_thread::sleep_for(std::chrono::seconds(2));  // settle
   std::atomic<std::uint64_t> ready{0};
-  on_each_loop(runner.loops(), [&ready](Loop& loop) {
+  runner.loops().on_each_loop([&ready](Loop& loop) {
     for (Conn* c : loop.conns) ready.fetch_add(c->ready ? 1 : 0);
   });
   report.connections = ready.load();
   sleep_until_ns(
       start + static_cast<std::uint64_t>(
                   std::chrono::duration_cast<std::chrono::nanoseconds>(config.duration).count()));
-  runner.sample(report.server_after, report.client_after, report.slab_after, report);
-  report.seconds = static_cast<double>(steady_now_ns() - start) / 1e9;
-  if (report.connections > 0) {
-    const double n = static_cast<double>(report.connections);
-    report.extra["server_rss_per_connection_bytes"] =
-        (static_cast<double>(report.server_after.rss_bytes) -
-         static_cast<double>(report.server_before.rss_bytes)) /
-        n;
-    report.extra["kernel_slab_per_connection_bytes"] =
-        (static_cast<double>(report.slab_after) - static_cast<double>(report.slab_before)) / n;
-    report.extra["client_rss_per_connection_bytes"] =
-        static_cast<double>(report.client_after.rss_bytes) / n;
-  }
+  runner.sample(Edge::kAfter, report);
+  report.seconds = seconds_between(start, steady_now_ns());
+  add_per_connection_costs(report, report.connections);
   if (failed_signups > 0) report.extra["failed_signups"] = static_cast<double>(failed_signups);
   runner.close_everything();
   runner.finish(report);
@@ -896,7 +741,7 @@ Result<ScenarioReport> run_offline(Runner& runner, ScenarioReport report) {
   std::vector<Conn*> all = receivers;
   all.insert(all.end(), senders.begin(), senders.end());
   PARLEY_ASSIGN_OR_RETURN(report.setup_seconds, set_up(run, runner.loops(), all));
-  if (run.failed.load() > 0) return setup_failed(runner, report);
+  if (run.setup.failed.load() > 0) return runner.fail_setup(report);
   close_all(runner.loops(), receivers);
   std::this_thread::sleep_for(std::chrono::seconds(1));
 
@@ -904,42 +749,30 @@ Result<ScenarioReport> run_offline(Runner& runner, ScenarioReport report) {
   run.window = MeasuredWindow{steady_now_ns(), UINT64_MAX};
   run.sending = true;
   const std::uint64_t fill_start = steady_now_ns();
-  on_each_loop(runner.loops(), [&run, &senders](Loop& loop) {
-    for (Conn* c : senders) {
-      if (c->loop == &loop) fill_window(run, *c);
-    }
-  });
+  runner.loops().on_each_conn(senders, [&run](Conn& c, std::size_t) { fill_window(run, c); });
   const auto deadline = std::chrono::steady_clock::now() + config.connect_timeout;
-  while (run.accepted.load() < owed && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  const double fill_seconds = static_cast<double>(steady_now_ns() - fill_start) / 1e9;
+  wait_until([&run, owed] { return run.accepted.load() >= owed; }, deadline,
+             std::chrono::milliseconds(5));
+  const double fill_seconds = seconds_between(fill_start, steady_now_ns());
   report.extra["fill_messages_per_second"] =
       static_cast<double>(run.accepted.load()) / fill_seconds;
   if (run.accepted.load() < owed) {
     runner.finish(report);
     return Status::error(ErrorCode::kTimeout, "the offline stores were not filled in time");
   }
-  runner.sample(report.server_before, report.client_before, report.slab_before, report);
+  runner.sample(Edge::kBefore, report);
   const std::uint64_t drain_start = steady_now_ns();
   PARLEY_ASSIGN_OR_RETURN(const double reconnect_seconds, set_up(run, runner.loops(), receivers));
   report.extra["reconnect_seconds"] = reconnect_seconds;
   const auto drain_deadline = std::chrono::steady_clock::now() + config.connect_timeout;
-  while (run.delivered.load() < owed && std::chrono::steady_clock::now() < drain_deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  report.seconds = static_cast<double>(steady_now_ns() - drain_start) / 1e9;
-  runner.sample(report.server_after, report.client_after, report.slab_after, report);
+  wait_until([&run, owed] { return run.delivered.load() >= owed; }, drain_deadline,
+             std::chrono::milliseconds(2));
+  report.seconds = seconds_between(drain_start, steady_now_ns());
+  runner.sample(Edge::kAfter, report);
   report.connections = config.pairs;
   runner.close_everything();
   runner.finish(report);
-  // Every message counts here (the window is the whole run): sent = accepted, delivered = all.
-  report.sent = run.accepted.load();
-  report.extra["drain_messages_per_second"] =
-      static_cast<double>(report.delivered) / report.seconds;
-  if (report.delivered < owed) {
-    report.notes.push_back(std::to_string(owed - report.delivered) + " messages never arrived");
-  }
+  add_offline_totals(report, run.accepted.load(), owed);
   return report;
 }
 
@@ -948,19 +781,7 @@ Result<ScenarioReport> run_offline(Runner& runner, ScenarioReport report) {
 Result<ScenarioReport> run_xmpp(const LoadConfig& config) {
   Runner runner(config);
   PARLEY_RETURN_IF_ERROR(runner.init());
-  ScenarioReport report;
-  report.target = Target::kXmpp;
-  report.scenario = config.scenario;
-  switch (config.scenario) {
-    case Scenario::kRelay:
-    case Scenario::kGroup:
-      return run_traffic(runner, std::move(report));
-    case Scenario::kIdle:
-      return run_idle(runner, std::move(report));
-    case Scenario::kOffline:
-      return run_offline(runner, std::move(report));
-  }
-  return Status::error(ErrorCode::kInvalidArgument, "unknown scenario");
+  return run_scenario(runner, Target::kXmpp, config, &run_traffic, &run_idle, &run_offline);
 }
 
 }  // namespace parley::load
