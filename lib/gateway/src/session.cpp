@@ -20,15 +20,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <exception>
 #include <string_view>
 #include <utility>  // before Asio (see session.h)
 
 #include "http_pages.h"
 #include "outbound_queue.h"
+#include "tls_socket_stream.h"
 
 namespace parley::gateway {
 
@@ -98,13 +97,18 @@ bool SessionRegistry::wait_empty(std::chrono::steady_clock::time_point deadline)
 
 namespace {
 
-using Stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+// TLS directly on the socket (tls_socket_stream.h): no per-connection BIO pair or staging buffers.
+using Stream = websocket::stream<TlsSocketStream>;
 
 // Requests one connection may make before the upgrade (or as a plain web client) before we close.
 constexpr int kMaxPlainRequests = 32;
 constexpr std::size_t kMaxRequestHeaderBytes = std::size_t{8} * 1024;
 constexpr std::size_t kMaxRequestBodyBytes = std::size_t{16} * 1024;
 constexpr std::size_t kReadChunkBytes = std::size_t{64} * 1024;
+// The first read of each message asks for little: an idle connection waits inside that read, and
+// Beast allocates what it asks for (1536 bytes by default) before it waits. Later reads of a
+// larger message use kReadChunkBytes.
+constexpr std::size_t kFirstReadBytes = 512;
 
 auto with_error(beast::error_code& ec) {
   return asio::redirect_error(asio::use_awaitable, ec);
@@ -134,9 +138,7 @@ std::string_view path_of(std::string_view target) {
 class Session final : public SessionControl, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, SessionContext& context)
-      : context_(context),
-        ws_(beast::tcp_stream(std::move(socket)), context.tls),
-        wake_(ws_.get_executor()) {}
+      : context_(context), ws_(std::move(socket), context.tls), wake_(ws_.get_executor()) {}
 
   ~Session() override {
     // Normally torn down on the strand already; this covers an io_context destroyed with the
@@ -219,7 +221,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     beast::error_code ec;
     auto& transport = beast::get_lowest_layer(ws_);
     transport.expires_after(config.handshake_timeout);  // one deadline for TLS + upgrade
-    co_await ws_.next_layer().async_handshake(asio::ssl::stream_base::server, with_error(ec));
+    co_await ws_.next_layer().async_handshake(with_error(ec));
     if (ec) {
       context_.metrics.handshake_failed(ec == beast::error::timeout ? "timeout" : "tls");
       co_return false;
@@ -280,7 +282,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     beast::error_code ec;
     bool discarding = false;
     for (;;) {
-      co_await ws_.async_read_some(buffer, kReadChunkBytes, with_error(ec));
+      const std::size_t limit = ws_.is_message_done() ? kFirstReadBytes : kReadChunkBytes;
+      co_await ws_.async_read_some(buffer, limit, with_error(ec));
       if (ec) {
         spdlog::debug("connection read ended: {}", ec.message());
         co_return;
@@ -304,6 +307,10 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         handler_->on_frame(ByteView(static_cast<const std::uint8_t*>(data.data()), data.size()));
       }
       buffer.consume(buffer.size());
+      // Give the capacity back between messages: most connections sit idle in the next read, and
+      // a flat_buffer keeps its largest message's size for good (up to a frame limit per idle
+      // connection). The next read allocates only what Beast prepares (512 bytes and up).
+      buffer.shrink_to_fit();
     }
   }
 
