@@ -250,6 +250,13 @@ Result<std::uint64_t> decode_reference_count(std::string_view value) {
   return count;
 }
 
+Result<std::uint64_t> decode_merged_reference_count(std::string_view value) {
+  Reader r(value);
+  std::uint64_t count = r.u64();
+  if (!r.done()) return corrupt("shared payload reference count");
+  return count;
+}
+
 std::string encode_dedupe(const DedupeRecord& record) {
   Writer w;
   w.i64(record.created_ms).u32(static_cast<std::uint32_t>(record.copies.size()));

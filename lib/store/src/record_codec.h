@@ -52,6 +52,10 @@ std::string encode_shared_payload(ByteView payload);
 Result<Bytes> decode_shared_payload(std::string_view value);
 std::string encode_reference_count(std::uint64_t count);
 Result<std::uint64_t> decode_reference_count(std::string_view value);
+// The same 8 bytes as a merge operand (references released) or as a count after merges, where 0
+// is legal: the moment between the release that drops the last reference and the deletion of
+// the payload (RocksDbStore::Impl::commit_releases, or the next open after a crash there).
+Result<std::uint64_t> decode_merged_reference_count(std::string_view value);
 
 struct DedupeRecord {
   std::int64_t created_ms = 0;

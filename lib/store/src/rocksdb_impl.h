@@ -4,6 +4,7 @@
 // The state shared by RocksDbStore's source files (one per feature). Private to the library.
 
 #include <rocksdb/db.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/write_batch.h>
 
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "parley/store/rocksdb_store.h"
 #include "record_codec.h"
@@ -22,6 +24,11 @@
 namespace parley::store {
 
 // Column families, in the order they are opened.
+// The merge operator of the shared_payloads column family: releases of references applied to a
+// payload's count atomically (RocksDbStore::Impl::plan_releases). Anything that opens a store's
+// files must set it on that family (the tests' raw reader does).
+std::shared_ptr<rocksdb::MergeOperator> reference_count_merge_operator();
+
 enum class Cf : std::size_t {
   kDefault,  // unused; RocksDB requires it
   kAccounts,
@@ -97,20 +104,20 @@ struct RocksDbStore::Impl {
   Status delete_device_data(rocksdb::WriteBatch& batch, const DeviceAddress& address,
                             SharedReleases& released) const;
 
-  // Adds the reference-count updates for `released` to `batch`: a payload whose count reaches 0 is
-  // deleted with its count. Returns the payloads' stripe locks, which the caller holds until the
-  // batch is written (so concurrent releases of one payload count exactly), and how many payloads
-  // the batch deletes (for shared_payloads_live once the write succeeded). Caller holds the locks
-  // of the devices whose entries are deleted (the payload level comes after the device level).
+  // Releasing shared payloads (acks, device or account removal) in two steps. plan_releases adds
+  // to `batch` one merge per payload: "drop N references", applied atomically by RocksDB
+  // (reference_count_merge_operator()), so concurrent acks of one group message by its many
+  // recipients neither read the count nor lock it, and never wait for each other's fsync — they
+  // share one instead. After the batch is written, commit_releases deletes each payload whose
+  // count reached 0, under that payload's stripe lock and re-checked there, so exactly one caller
+  // does it. A crash (or a failed write) between the two leaves a count of 0 behind: the next
+  // open deletes such payloads (load_shared_payload_state). Caller holds the locks of the devices
+  // whose entries are deleted.
   struct ReleasePlan {
-    StripedMutex::Guard locks;
-    std::uint64_t deleted_payloads = 0;
+    std::vector<std::uint64_t> payload_ids;
   };
   Result<ReleasePlan> plan_releases(rocksdb::WriteBatch& batch, const SharedReleases& released);
-  // After the batch of a plan was written.
-  void commit_releases(const ReleasePlan& plan) {
-    shared_payloads_live.fetch_sub(plan.deleted_payloads, std::memory_order_relaxed);
-  }
+  void commit_releases(const ReleasePlan& plan);
 };
 
 }  // namespace parley::store

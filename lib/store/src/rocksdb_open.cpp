@@ -2,11 +2,14 @@
 // RocksDbStore: opening, the shared helpers of Impl, and statistics.
 
 #include <rocksdb/cache.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/table.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <memory>
 #include <vector>
 
 #include "rocksdb_impl.h"
@@ -47,6 +50,48 @@ Status check_format_version(RocksDbStore::Impl& impl) {
 
 // Counts the live shared payloads (by their small reference-count records) and finds the highest
 // id, so new ids never collide with a stored one.
+// Shared-payload reference counts: the stored value is the count, each merge operand a number of
+// references released (both codec::encode_reference_count). Clamped at 0 rather than failing: a
+// count can only go below 0 through a bug, and a failed merge would stop compactions of the whole
+// store, not just this payload.
+class ReferenceCountMerge final : public rocksdb::MergeOperator {
+ public:
+  bool FullMergeV2(const MergeOperationInput& input, MergeOperationOutput* output) const override {
+    std::uint64_t count = 0;
+    if (input.existing_value != nullptr) count = decoded(*input.existing_value);
+    for (const rocksdb::Slice& operand : input.operand_list) {
+      const std::uint64_t dropped = decoded(operand);
+      count = dropped >= count ? 0 : count - dropped;
+    }
+    output->new_value = codec::encode_reference_count(count);
+    return true;
+  }
+
+  bool PartialMergeMulti(const rocksdb::Slice&, const std::deque<rocksdb::Slice>& operands,
+                         std::string* new_value, rocksdb::Logger*) const override {
+    std::uint64_t dropped = 0;
+    for (const rocksdb::Slice& operand : operands) dropped += decoded(operand);
+    *new_value = codec::encode_reference_count(dropped);
+    return true;
+  }
+
+  const char* Name() const override { return "parley.ReferenceCountRelease"; }
+
+ private:
+  static std::uint64_t decoded(const rocksdb::Slice& value) {
+    auto number = codec::decode_merged_reference_count(value.ToStringView());
+    return number.ok() ? *number : 0;
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<rocksdb::MergeOperator> reference_count_merge_operator() {
+  return std::make_shared<ReferenceCountMerge>();
+}
+
+namespace {
+
 Status load_shared_payload_state(RocksDbStore::Impl& impl) {
   std::string begin(1, keys::kReferenceCountTag);
   std::string end = *keys::prefix_end(begin);
@@ -57,13 +102,24 @@ Status load_shared_payload_state(RocksDbStore::Impl& impl) {
       impl.db->NewIterator(read_options, impl.cf(Cf::kSharedPayloads)));
   std::uint64_t live = 0;
   std::uint64_t highest = 0;
+  rocksdb::WriteBatch released;  // payloads whose last reference went just before a crash
   for (it->Seek(begin); it->Valid(); it->Next()) {
     auto id = keys::parse_shared_payload_id(it->key().ToStringView());
     if (!id) return Status::error(ErrorCode::kStorageCorrupt, "unreadable shared payload key");
-    ++live;
     highest = std::max(highest, *id);
+    PARLEY_ASSIGN_OR_RETURN(std::uint64_t count,
+                            codec::decode_merged_reference_count(it->value().ToStringView()));
+    if (count == 0) {
+      released.Delete(impl.cf(Cf::kSharedPayloads), it->key());
+      released.Delete(impl.cf(Cf::kSharedPayloads), keys::shared_payload(*id));
+      continue;
+    }
+    ++live;
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "scanning shared payloads");
+  if (released.Count() > 0) {
+    PARLEY_RETURN_IF_ERROR(impl.write(released, "deleting released shared payloads"));
+  }
   // A payload record without a count cannot exist (both are written and deleted together), but
   // its id must not be reused either way.
   std::unique_ptr<rocksdb::Iterator> last(
@@ -183,32 +239,37 @@ Status RocksDbStore::Impl::delete_device_data(rocksdb::WriteBatch& batch,
 Result<RocksDbStore::Impl::ReleasePlan> RocksDbStore::Impl::plan_releases(
     rocksdb::WriteBatch& batch, const SharedReleases& released) {
   ReleasePlan plan;
-  if (released.empty()) return plan;
-  std::vector<std::string> count_keys;
-  count_keys.reserve(released.size());
-  for (const auto& entry : released) count_keys.push_back(keys::reference_count(entry.first));
-  plan.locks =
-      payload_locks.lock(std::vector<std::string_view>(count_keys.begin(), count_keys.end()));
-  std::size_t i = 0;
+  plan.payload_ids.reserve(released.size());
   for (const auto& [id, dropped] : released) {
-    const std::string& count_key = count_keys[i++];
-    PARLEY_ASSIGN_OR_RETURN(auto value, get(Cf::kSharedPayloads, count_key));
-    // The entries and the count are written together, so an entry we are deleting (read under its
-    // device lock) always finds its count.
-    if (!value) return Status::error(ErrorCode::kStorageCorrupt, "shared payload without count");
-    PARLEY_ASSIGN_OR_RETURN(std::uint64_t count, codec::decode_reference_count(*value));
-    if (dropped > count) {
-      return Status::error(ErrorCode::kStorageCorrupt, "shared payload count too low");
-    }
-    if (dropped == count) {
-      batch.Delete(cf(Cf::kSharedPayloads), count_key);
-      batch.Delete(cf(Cf::kSharedPayloads), keys::shared_payload(id));
-      ++plan.deleted_payloads;
-    } else {
-      batch.Put(cf(Cf::kSharedPayloads), count_key, codec::encode_reference_count(count - dropped));
-    }
+    batch.Merge(cf(Cf::kSharedPayloads), keys::reference_count(id),
+                codec::encode_reference_count(dropped));
+    plan.payload_ids.push_back(id);
   }
   return plan;
+}
+
+void RocksDbStore::Impl::commit_releases(const ReleasePlan& plan) {
+  // The count of a payload that still has references: most releases stop at the first read.
+  auto reached_zero = [this](const std::string& count_key) {
+    auto value = get(Cf::kSharedPayloads, count_key);
+    if (!value.ok() || !*value) return false;  // gone: another release deleted it
+    auto count = codec::decode_merged_reference_count(**value);
+    return count.ok() && *count == 0;
+  };
+  for (std::uint64_t id : plan.payload_ids) {
+    const std::string count_key = keys::reference_count(id);
+    if (!reached_zero(count_key)) continue;
+    auto lock = payload_locks.lock(count_key);
+    if (!reached_zero(count_key)) continue;
+    rocksdb::WriteBatch batch;
+    batch.Delete(cf(Cf::kSharedPayloads), count_key);
+    batch.Delete(cf(Cf::kSharedPayloads), keys::shared_payload(id));
+    // On failure the count stays 0 and the next open deletes the payload; the release itself
+    // (the caller's write) already succeeded, so it is not reported.
+    if (write(batch, "deleting a released shared payload").ok()) {
+      shared_payloads_live.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
 }
 
 RocksDbStore::RocksDbStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -244,6 +305,8 @@ Result<std::unique_ptr<RocksDbStore>> open_rocksdb_store(const RocksDbOptions& o
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
+  descriptors[static_cast<std::size_t>(Cf::kSharedPayloads)].options.merge_operator =
+      reference_count_merge_operator();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(rocksdb::DBOptions(db_options), options.path,

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "../src/rocksdb_impl.h"
+
 namespace parley::store::testing {
 
 struct RawEntry {
@@ -26,8 +28,12 @@ class RawRocksDb {
     rocksdb::Status status = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
     EXPECT_TRUE(status.ok()) << status.ToString();
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& name : names)
-      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    for (const std::string& name : names) {
+      rocksdb::ColumnFamilyOptions options;
+      // Counts of shared payloads are updated by merges; without the operator they read wrong.
+      if (name == "shared_payloads") options.merge_operator = reference_count_merge_operator();
+      descriptors.emplace_back(name, options);
+    }
     rocksdb::DB* db = nullptr;
     status = rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles_, &db);
     EXPECT_TRUE(status.ok()) << status.ToString();

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "../src/rocksdb_keys.h"
 #include "raw_rocksdb.h"
 #include "store_fixture.h"
 
@@ -234,6 +235,36 @@ TEST_F(RocksDbStoreTest, SharedPayloadIsStoredOnceOnDiskAndGoesWithTheLastAck) {
     EXPECT_EQ(entry.value.find(marker), std::string::npos) << entry.column_family;
   }
   EXPECT_EQ(shared_records, 0u);
+}
+
+// The last ack's release and the payload's deletion are two writes: a crash between them leaves
+// a count of 0, and the next open must delete that payload (not count it as live, not keep it).
+TEST_F(RocksDbStoreTest, APayloadWhoseCountReachedZeroBeforeACrashGoesAtTheNextOpen) {
+  create_account_with_devices(1, 2);
+  const std::string marker = random_marker();
+  AppendRequest request;
+  for (DeviceId d = 1; d <= 2; ++d) request.envelopes.push_back(envelope_to(address(1, d), ""));
+  request.shared_payload = to_bytes("group message [" + marker + "]");
+  auto appended = store().append_messages(request);
+  ASSERT_TRUE(appended.ok());
+  for (const DeliveredCopy& copy : appended->copies) {
+    ASSERT_TRUE(store().delete_message(copy.recipient, copy.seq).ok());
+  }
+  close();
+  // Put the payload back as the crash would have left it: still there, its count at 0.
+  {
+    RawRocksDb raw(backend_.path());
+    raw.put("shared_payloads", keys::shared_payload(1),
+            codec::encode_shared_payload(*request.shared_payload));
+    raw.put("shared_payloads", keys::reference_count(1), codec::encode_reference_count(0));
+  }
+  reopen();
+  EXPECT_EQ(store().stats().shared_payloads_live, 0u);
+  close();
+  for (const RawEntry& entry : RawRocksDb(backend_.path()).scan_all()) {
+    EXPECT_NE(entry.column_family, "shared_payloads") << "left behind";
+    EXPECT_EQ(entry.value.find(marker), std::string::npos);
+  }
 }
 
 TEST_F(RocksDbStoreTest, FormatVersionOneIsUpgradedAtOpen) {
