@@ -29,7 +29,8 @@ struct ServeSettings {
   std::uint32_t idle_timeout_ms = 120'000;
   std::uint32_t shutdown_grace_ms = 5'000;
   std::uint32_t pow_difficulty = 20;
-  std::uint32_t workers = 64;  // measured: 64 beat 16 by ~30% on the relay benchmark (bench/RESULTS.md)
+  // Store workers: 64 beat 16 by ~30% on the relay benchmark (bench/RESULTS.md).
+  std::uint32_t workers = 64;
   std::uint32_t max_devices = 6;
   std::uint32_t max_queue_per_device = 10'000;
   std::uint32_t retention_days = 30;
