@@ -99,6 +99,8 @@ struct Run {
   std::uint64_t fan_out = 1;  // deliveries per accepted send
 
   SetupCounts setup;
+  std::atomic<std::uint64_t> sends{0};     // sends written
+  std::atomic<std::uint64_t> answered{0};  // sends the server answered (accepted or refused)
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> expected{0};  // deliveries owed for accepted sends
   std::atomic<std::uint64_t> delivered{0};
@@ -141,6 +143,7 @@ void send_one(Run& run, Conn& c) {
   const std::uint64_t now = steady_now_ns();
   const std::string payload = make_payload(run.config.message_bytes, now, c.next_number++);
   c.send_times.push_back(now);
+  run.sends.fetch_add(1);
   if (c.send_budget != UINT64_MAX) --c.send_budget;
   enqueue(run, c,
           c.group_sender ? c.device.send_group_message(run.group_recipients, payload)
@@ -227,6 +230,8 @@ void on_frame(Run& run, Conn& c, ByteView frame) {
       run.expected.fetch_add(run.fan_out, std::memory_order_relaxed);
     }
   }
+  // After `expected` grew: wait_drained() reads answered first, then what is owed.
+  if (answered > 0) run.answered.fetch_add(answered);
   if (events.became_ready) on_ready(run, c);
   if (answered > 0) fill_window(run, c);
 }
@@ -331,10 +336,16 @@ void close_all(EventLoops<Loop>& loops, const std::vector<Conn*>& conns) {
   });
 }
 
-// Waits until every accepted send was delivered (or the drain timeout).
+// Waits until every send was answered and every accepted one delivered (or the drain timeout).
+// Both: a push can reach its recipient before the sender has its answer, so "delivered ≥ owed"
+// alone can hold while an accepted message is still on its way.
 bool wait_drained(Run& run) {
-  return wait_until([&run] { return run.delivered.load() >= run.expected.load(); },
-                    std::chrono::steady_clock::now() + kDrainTimeout, std::chrono::milliseconds(5));
+  return wait_until(
+      [&run] {
+        return run.answered.load() >= run.sends.load() &&
+               run.delivered.load() >= run.expected.load();
+      },
+      std::chrono::steady_clock::now() + kDrainTimeout, std::chrono::milliseconds(5));
 }
 
 class Runner {
