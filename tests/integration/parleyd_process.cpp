@@ -20,11 +20,10 @@
 extern char** environ;
 
 namespace parley::testing {
-namespace {
 
-// A port the kernel just handed out and released; parleyd binds it right after.
 std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -38,8 +37,6 @@ std::uint16_t free_port() {
   ::close(fd);
   return port;
 }
-
-}  // namespace
 
 std::string parleyd_binary() {
   return PARLEYD_PATH;

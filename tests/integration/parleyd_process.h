@@ -49,6 +49,10 @@ class ParleydProcess {
   pid_t pid_ = -1;
 };
 
+// A loopback port the kernel just handed out and released (0 if none): for a server a test starts
+// right after (parleyd, mosquitto, ejabberd).
+std::uint16_t free_port();
+
 // The parleyd binary under test (set by CMake).
 std::string parleyd_binary();
 

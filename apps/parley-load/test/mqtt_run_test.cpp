@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "parleyd_process.h"
 #include "run_support.h"
 #include "test_support.h"
 
@@ -31,23 +32,6 @@ using parley::testing::TempDir;
 using testing::json_number;
 
 constexpr const char* kMosquitto = "/usr/sbin/mosquitto";
-
-// A port nothing listens on now (the kernel's choice for an ephemeral bind).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 bool accepts(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -66,7 +50,7 @@ class MqttRunTest : public ::testing::Test {
   void SetUp() override {
     if (!fs::exists(kMosquitto)) GTEST_SKIP() << "mosquitto is not installed";
     ASSERT_FALSE(dir_.path().empty());
-    port_ = free_port();
+    port_ = parley::testing::free_port();
     ASSERT_NE(port_, 0);
     // bench/peers/mosquitto.conf with the placeholders filled in, as mosquitto.sh does.
     std::string config = read_text(fs::path(PARLEY_SOURCE_DIR) / "bench/peers/mosquitto.conf");
@@ -174,10 +158,10 @@ TEST_F(MqttRunTest, GroupAndIdleRunClean) {
 }
 
 TEST(MqttRunNoBroker, RefusedConnectionsFailTheRunWithoutHanging) {
-  const auto run =
-      testing::run_load({"relay", "--target", "mqtt", "--port", std::to_string(free_port()),
-                         "--pairs", "2", "--duration", "500ms", "--connect-timeout", "5s"},
-                        std::chrono::seconds(30));
+  const auto run = testing::run_load(
+      {"relay", "--target", "mqtt", "--port", std::to_string(parley::testing::free_port()),
+       "--pairs", "2", "--duration", "500ms", "--connect-timeout", "5s"},
+      std::chrono::seconds(30));
   EXPECT_EQ(run.exit_code, 1) << run.err;
   EXPECT_NE(run.err.find("refused"), std::string::npos) << run.err;
 }

@@ -4,8 +4,6 @@
 // script records, whatever the assertions say. Skipped when ejabberd is not installed.
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "parleyd_process.h"
 
 namespace {
 
@@ -24,24 +23,6 @@ using parley::testing::ChildProcess;
 using parley::testing::read_text;
 
 const fs::path kScript = fs::path(PARLEY_SOURCE_DIR) / "bench" / "peers" / "ejabberd.sh";
-
-// A port the kernel just gave out on 127.0.0.1 (the script refuses a port in use).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 std::string quoted(const std::string& text) {
   return "'" + text + "'";  // paths from mkdtemp and the source tree: no quotes inside
@@ -54,7 +35,7 @@ class Ejabberd {
     std::string pattern = (fs::temp_directory_path() / "parley-xmpp-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) return;
     dir_ = pattern;
-    port_ = free_port();
+    port_ = parley::testing::free_port();
     const std::string command = quoted(kScript.string()) + " start " + std::to_string(port_) + " " +
                                 quoted(dir_.string()) + " > " +
                                 quoted((dir_ / "start.log").string()) + " 2>&1";
