@@ -131,69 +131,22 @@ std::string missing_kernel_feature() {
   return cached;
 }
 
-NsProcess::NsProcess(const std::string& netns, const std::vector<std::string>& argv,
-                     const std::string& out_file, const std::string& err_file) {
+namespace {
+
+std::vector<std::string> in_netns(const std::string& netns, const std::vector<std::string>& argv) {
   std::vector<std::string> args = {"ip", "netns", "exec", netns};
   args.insert(args.end(), argv.begin(), argv.end());
-  std::vector<char*> pointers;
-  for (auto& arg : args) pointers.push_back(arg.data());
-  pointers.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = -1;
-  if (posix_spawnp(&pid, "ip", &actions, nullptr, pointers.data(), environ) == 0) pid_ = pid;
-  posix_spawn_file_actions_destroy(&actions);
+  return args;
 }
+
+}  // namespace
+
+NsProcess::NsProcess(const std::string& netns, const std::vector<std::string>& argv,
+                     const std::string& out_file, const std::string& err_file)
+    : ChildProcess(in_netns(netns, argv), out_file, err_file, /*append=*/true) {}
 
 NsProcess::~NsProcess() {
   stop(1s);
-}
-
-bool NsProcess::poll(int& exit_code) {
-  if (pid_ <= 0) {
-    exit_code = exit_code_;
-    return true;
-  }
-  int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
-  pid_ = -1;
-  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  exit_code = exit_code_;
-  return true;
-}
-
-int NsProcess::wait(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int code = -1;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (poll(code)) return code;
-    std::this_thread::sleep_for(10ms);
-  }
-  stop(0ms);
-  return -1;
-}
-
-void NsProcess::stop(std::chrono::milliseconds grace) {
-  if (pid_ <= 0) return;
-  int code = 0;
-  if (grace.count() > 0) {
-    ::kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + grace;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (poll(code)) return;
-      std::this_thread::sleep_for(10ms);
-    }
-  }
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-  exit_code_ = -1;
 }
 
 Status run_in_netns(const std::string& netns, const std::function<void()>& work) {

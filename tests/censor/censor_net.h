@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "parley/util/status.h"
 
 namespace parley::censor {
@@ -42,27 +43,13 @@ int run_command(const std::vector<std::string>& argv, std::string* output = null
 std::string missing_kernel_feature();
 
 // A child process inside a network namespace (`ip netns exec NS argv…`, which execs, so the PID
-// is the program's), stdout and stderr appended to files. Stopped by PID: SIGTERM, then SIGKILL.
-class NsProcess {
+// is the program's), stdout and stderr appended to files. Stopped by PID: SIGTERM, then SIGKILL
+// (stop(), or the destructor with a 1 s grace).
+class NsProcess : public testing::ChildProcess {
  public:
   NsProcess(const std::string& netns, const std::vector<std::string>& argv,
             const std::string& out_file, const std::string& err_file);
-  ~NsProcess();
-  NsProcess(const NsProcess&) = delete;
-  NsProcess& operator=(const NsProcess&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
-  // Non-blocking: true once the process ended (exit code in `exit_code`, -1 for a signal).
-  bool poll(int& exit_code);
-  // Blocks up to `timeout`; the exit code, or -1 after a timeout (the process is then killed).
-  int wait(std::chrono::milliseconds timeout);
-  // SIGTERM, up to `grace` for it to end, then SIGKILL.
-  void stop(std::chrono::milliseconds grace = std::chrono::seconds(3));
-
- private:
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
+  ~NsProcess() override;
 };
 
 // Runs `work` on a thread that has joined the network namespace `netns` (setns is per thread),

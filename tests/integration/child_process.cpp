@@ -16,7 +16,8 @@ extern char** environ;
 namespace parley::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& out_file,
-                           const std::string& err_file) {
+                           const std::string& err_file, bool append) {
+  const int mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC);
   std::vector<std::string> args = argv;
   std::vector<char*> pointers;
   for (auto& arg : args) pointers.push_back(arg.data());
@@ -24,12 +25,10 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(), mode, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(), mode, 0644);
   pid_t pid = -1;
-  if (posix_spawn(&pid, args[0].c_str(), &actions, nullptr, pointers.data(), environ) == 0) {
+  if (posix_spawnp(&pid, args[0].c_str(), &actions, nullptr, pointers.data(), environ) == 0) {
     pid_ = pid;
   }
   posix_spawn_file_actions_destroy(&actions);
@@ -61,6 +60,20 @@ int ChildProcess::wait(std::chrono::milliseconds timeout) {
   }
   kill9();
   return -1;
+}
+
+void ChildProcess::stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return;
+  if (grace.count() > 0) {
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    int code = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (poll(code)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  kill9();
 }
 
 void ChildProcess::kill9() {

@@ -13,12 +13,13 @@
 
 namespace parley::testing {
 
-// A child process (argv[0] a path) with stdout and stderr sent to files; killed by PID.
+// A child process (argv[0] a path, or a name looked up on PATH) with stdout and stderr sent to
+// files (truncated, or appended to with `append`); stopped by PID.
 class ChildProcess {
  public:
   ChildProcess(const std::vector<std::string>& argv, const std::string& out_file,
-               const std::string& err_file);
-  ~ChildProcess();  // SIGKILL if still running
+               const std::string& err_file, bool append = false);
+  virtual ~ChildProcess();  // SIGKILL if still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   bool started() const { return pid_ > 0; }
@@ -27,6 +28,8 @@ class ChildProcess {
   bool poll(int& exit_code);
   // Blocks up to `timeout`; the exit code, or -1 after a timeout (the child is then killed).
   int wait(std::chrono::milliseconds timeout);
+  // SIGTERM, up to `grace` for it to end, then SIGKILL.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(3));
   void kill9();
 
  private:
