@@ -25,3 +25,8 @@ find_package(GTest REQUIRED)
 pkg_check_modules(SQLCIPHER REQUIRED IMPORTED_TARGET sqlcipher)  # -I/usr/include/sqlcipher
 find_package(RocksDB CONFIG REQUIRED)  # → RocksDB::rocksdb-shared (not the static RocksDB::rocksdb)
 find_package(benchmark REQUIRED)  # benchmark::benchmark, bench/ only
+# The desktop app (apps/parley-desktop, tests/desktop): Qt 6 Widgets, and QtTest for its tests.
+# Not in libFuzzer builds, which build no apps.
+if(NOT PARLEY_FUZZ)
+  find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets Test)
+endif()

@@ -34,6 +34,12 @@ packages=(
   jq python3
   # independent Signal-protocol implementation: test/bench-only interop oracle (GPL-3)
   libsignal-protocol-c-dev
+  # desktop client: Qt 6 Widgets/Gui/Test, the SVG icon engine its window icon loads at run time,
+  # Xvfb + xauth for xvfb-run (desktop end-to-end test) and fonts (Xvfb has none otherwise;
+  # Symbola has the symbols the UI draws: ticks, the paperclip, the clock)
+  qt6-base-dev libqt6svg6 xvfb xauth fonts-dejavu-core fonts-symbola
+  # the .deb (scripts/package.sh, tests/package): dpkg-shlibdeps for CPack, desktop-file-validate
+  dpkg-dev desktop-file-utils
 )
 
 if [[ $(id -u) -ne 0 ]]; then

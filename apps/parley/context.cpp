@@ -6,9 +6,9 @@
 #include <cstdio>
 
 #include "errors.h"
-#include "home.h"
 #include "output.h"
 #include "parley/client/database_key.h"
+#include "parley/client/home_path.h"
 #include "parley/util/secret_bytes.h"
 #include "passphrase.h"
 #include "progress.h"
@@ -51,7 +51,8 @@ Session::Session(const GlobalOptions& options, std::filesystem::path home, Event
 
 Result<std::unique_ptr<Session>> Session::open(const GlobalOptions& options, HomeMode home_mode,
                                                LockMode lock_mode, EventDisplay display) {
-  PARLEY_ASSIGN_OR_RETURN(std::filesystem::path home, resolve_home(options.home, process_env()));
+  PARLEY_ASSIGN_OR_RETURN(std::filesystem::path home,
+                          client::resolve_home(options.home, client::process_env()));
   // Opening a home creates its key; only init and join-device may do that, so that a stray
   // `parley chats` does not fix the key choice (passphrase or key file) of a home by accident.
   if (home_mode == HomeMode::kExisting && !client::database_key_source(home)) {
@@ -82,7 +83,8 @@ Result<std::unique_ptr<Session>> Session::open(const GlobalOptions& options, Hom
     return lock.status();
   }
 
-  PARLEY_ASSIGN_OR_RETURN(auto passphrase, load_passphrase(options.passphrase_file, process_env()));
+  PARLEY_ASSIGN_OR_RETURN(auto passphrase,
+                          load_passphrase(options.passphrase_file, client::process_env()));
   client::ClientOptions client_options;
   client_options.home = home;
   client_options.passphrase = passphrase;

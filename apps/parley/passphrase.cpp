@@ -24,7 +24,7 @@ std::string_view strip_final_newline(std::string_view text) {
 }
 
 Result<std::optional<std::string>> load_passphrase(const std::optional<std::string>& file,
-                                                   const EnvLookup& env) {
+                                                   const client::EnvLookup& env) {
   std::string raw;
   std::string source;
   if (file) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "home.h"
+#include "parley/client/home_path.h"
 #include "parley/util/status.h"
 
 namespace parley::cli {
@@ -18,7 +18,7 @@ namespace parley::cli {
 // environment. An empty passphrase is refused (kInvalidArgument) rather than silently meaning
 // "no passphrase": the choice between the two is fixed when a home is created.
 Result<std::optional<std::string>> load_passphrase(const std::optional<std::string>& file,
-                                                   const EnvLookup& env);
+                                                   const client::EnvLookup& env);
 
 // Removes one trailing "\n" or "\r\n".
 std::string_view strip_final_newline(std::string_view text);

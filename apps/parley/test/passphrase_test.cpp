@@ -25,7 +25,7 @@ class PassphraseTest : public ::testing::Test {
     return path.string();
   }
 
-  static EnvLookup env(const std::optional<std::string>& value) {
+  static client::EnvLookup env(const std::optional<std::string>& value) {
     return [value](const char*) { return value; };
   }
 

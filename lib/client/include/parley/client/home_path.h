@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #pragma once
 
-// Where a home lives when --home is not given.
+// Where a home lives when the app is not given one (--home): shared by the CLI and the desktop
+// app, so both open the same account on one computer (home_lock.h keeps them from both
+// connecting).
 
 #include <filesystem>
 #include <functional>
@@ -10,7 +12,7 @@
 
 #include "parley/util/status.h"
 
-namespace parley::cli {
+namespace parley::client {
 
 // Reads an environment variable; nullopt when unset. Tests pass a map instead of the process's.
 using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
@@ -22,4 +24,4 @@ EnvLookup process_env();
 Result<std::filesystem::path> resolve_home(const std::optional<std::string>& flag,
                                            const EnvLookup& env);
 
-}  // namespace parley::cli
+}  // namespace parley::client

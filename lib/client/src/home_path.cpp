@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-#include "home.h"
+#include "parley/client/home_path.h"
 
 #include <cstdlib>
 
-namespace parley::cli {
+namespace parley::client {
 
 EnvLookup process_env() {
   return [](const char* name) -> std::optional<std::string> {
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): the CLI never modifies its environment.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): no Parley app modifies its environment.
     const char* value = std::getenv(name);
     if (value == nullptr) return std::nullopt;
     return std::string(value);
@@ -33,4 +33,4 @@ Result<std::filesystem::path> resolve_home(const std::optional<std::string>& fla
                        "no home directory: pass --home DIR or set PARLEY_HOME");
 }
 
-}  // namespace parley::cli
+}  // namespace parley::client

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-#include "home.h"
+#include "parley/client/home_path.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 
-namespace parley::cli {
+namespace parley::client {
 namespace {
 
 EnvLookup env_of(std::map<std::string, std::string> values) {
@@ -51,4 +51,4 @@ TEST(HomeTest, NothingIsAnError) {
 }
 
 }  // namespace
-}  // namespace parley::cli
+}  // namespace parley::client
