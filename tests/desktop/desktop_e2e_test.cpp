@@ -4,7 +4,9 @@
 // desktop instances (alice and bob, each a DesktopApp with its own home, driven through their
 // widgets by object name). Steps run in order and build on each other:
 //   first run (create accounts) → CLI → desktop → CLI → desktop ↔ desktop → a picture file →
-//   safety numbers verified → a group → quit and unlock again with the passphrase.
+//   safety numbers verified → a group, then a member removed → typing → the server killed and
+//   back (offline, then delivered) → quit and unlock again with the passphrase → a second device
+//   linked by code.
 // Screenshots of each screen go to $PARLEY_TEST_ARTIFACTS (default: <build>/test-artifacts/desktop).
 
 #include <QApplication>
@@ -14,6 +16,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QListWidget>
 #include <QPainter>
 #include <QPlainTextEdit>
 #include <QProcess>
@@ -32,6 +35,7 @@
 #include "ui/desktop_app.h"
 #include "ui/first_run_dialog.h"
 #include "ui/group_dialogs.h"
+#include "ui/link_device_dialog.h"
 #include "ui/main_window.h"
 #include "ui/safety_number_dialog.h"
 #include "ui/tray_notifier.h"
@@ -84,7 +88,11 @@ class DesktopE2eTest : public QObject {
   void pictureFileArrivesAsThumbnail();
   void safetyNumbersMatchAndVerify();
   void groupChat();
+  void groupMembersChange();
+  void typingShowsOnTheOtherSide();
+  void offlineThenDeliveredWhenTheServerReturns();
   void quitAndUnlockWithPassphrase();
+  void linkASecondDeviceByCode();
   void cleanupTestCase();
 
  private:
@@ -108,6 +116,8 @@ class DesktopE2eTest : public QObject {
   QDir artifacts_;
   std::unique_ptr<DesktopApp> alice_;
   std::unique_ptr<DesktopApp> bob_;
+  std::unique_ptr<DesktopApp> alice_laptop_;
+  QString group_;
 };
 
 void DesktopE2eTest::initTestCase() {
@@ -353,6 +363,7 @@ void DesktopE2eTest::groupChat() {
   QTest::mouseClick(child<QPushButton>(dialog, "createButton"), Qt::LeftButton);
   QTRY_COMPARE_WITH_TIMEOUT(created.count(), 1, kNetworkMs);
   const QString group = created.at(0).at(0).toString();
+  group_ = group;
   QTRY_COMPARE_WITH_TIMEOUT(alice->open_key(), group, kNetworkMs);
   type_and_send(alice, "welcome to the book club");
 
@@ -373,6 +384,96 @@ void DesktopE2eTest::groupChat() {
   type_and_send(bob, "glad to be here");
   QTRY_VERIFY_WITH_TIMEOUT(message_row(alice->messages(), "glad to be here") >= 0, kNetworkMs);
   screenshot(alice, "07-group-chat");
+}
+
+void DesktopE2eTest::groupMembersChange() {
+  MainWindow* alice = window(alice_);
+  MainWindow* bob = window(bob_);
+  QCOMPARE(alice->open_key(), group_);
+  alice->show_group_members();
+  auto* dialog = alice->findChild<parley::desktop::GroupMembersDialog*>();
+  QVERIFY(dialog != nullptr);
+  auto* list = child<QListWidget>(dialog, "memberList");
+  QTRY_COMPARE_WITH_TIMEOUT(list->count(), 3, kNetworkMs);
+  screenshot(dialog, "08-group-members");
+
+  // Remove carol: bob's copy of the group follows, and her removal is announced.
+  QSignalSpy changed(dialog, &parley::desktop::GroupMembersDialog::changed);
+  for (int row = 0; row < list->count(); ++row) {
+    if (list->item(row)->text().startsWith("carol")) list->setCurrentRow(row);
+  }
+  QVERIFY(list->currentItem() != nullptr && list->currentItem()->text().startsWith("carol"));
+  QTest::mouseClick(child<QPushButton>(dialog, "removeButton"), Qt::LeftButton);
+  QTRY_COMPARE_WITH_TIMEOUT(changed.count(), 1, kNetworkMs);
+  QTRY_COMPARE_WITH_TIMEOUT(list->count(), 2, kNetworkMs);
+  dialog->close();
+  type_and_send(alice, "carol left the club");
+  QTRY_VERIFY_WITH_TIMEOUT(message_row(bob->messages(), "carol left the club") >= 0, kNetworkMs);
+  const int bob_row = bob->conversations().row_of(group_);
+  QVERIFY(bob_row >= 0);
+  QTRY_COMPARE_WITH_TIMEOUT(
+      bob->conversations().item(bob->conversations().row_of(group_))->preview,
+      QString("carol left the club"), kNetworkMs);
+}
+
+void DesktopE2eTest::typingShowsOnTheOtherSide() {
+  MainWindow* alice = window(alice_);
+  MainWindow* bob = window(bob_);
+  QSignalSpy loaded(alice, &MainWindow::conversationLoaded);
+  alice->open_conversation("bob");
+  QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kNetworkMs);
+  QSignalSpy bob_loaded(bob, &MainWindow::conversationLoaded);
+  bob->open_conversation("alice");
+  QTRY_COMPARE_WITH_TIMEOUT(bob_loaded.count(), 1, kNetworkMs);
+  auto* typing = child<QLabel>(bob->chat_panel(), "typingLabel");
+  QVERIFY(typing->isHidden());
+  auto* composer = alice->chat_panel()->composer();
+  composer->setFocus();
+  QTest::keyClicks(composer, "I am wri");
+  QTRY_VERIFY_WITH_TIMEOUT(!typing->isHidden(), kNetworkMs);
+  QCOMPARE(typing->text(), QString("alice is typing…"));
+  screenshot(bob, "09-typing");
+  // Emptying the box stops the indicator on the other side.
+  composer->clear();
+  QTRY_VERIFY_WITH_TIMEOUT(typing->isHidden(), kNetworkMs);
+}
+
+void DesktopE2eTest::offlineThenDeliveredWhenTheServerReturns() {
+  MainWindow* alice = window(alice_);
+  MainWindow* bob = window(bob_);
+  QCOMPARE(alice->open_key(), QString("bob"));
+  server_->kill9();
+  QTRY_VERIFY2_WITH_TIMEOUT(
+      alice->connection_text().startsWith(
+          "Offline — messages will be sent when the network returns"),
+      qPrintable(alice->connection_text()), kNetworkMs);
+  screenshot(alice, "10-offline");
+  // Written while offline: it waits in the outbox, shown as not yet sent.
+  type_and_send(alice, "sent while the server was down");
+  QTRY_VERIFY_WITH_TIMEOUT(message_row(alice->messages(), "sent while the server was down") >= 0,
+                           kNetworkMs);
+  QCOMPARE(alice->messages()
+               .item(message_row(alice->messages(), "sent while the server was down"))
+               ->status,
+           parley::client::MessageStatus::kPending);
+
+  const auto restarted = server_->start();
+  QVERIFY2(restarted.ok(), restarted.to_string().c_str());
+  QTRY_VERIFY2_WITH_TIMEOUT(alice->connection_text() == "Connected",
+                            qPrintable(alice->connection_text()), 2 * kNetworkMs);
+  QTRY_VERIFY_WITH_TIMEOUT(message_row(bob->messages(), "sent while the server was down") >= 0,
+                           2 * kNetworkMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      alice->messages()
+              .item(message_row(alice->messages(), "sent while the server was down"))
+              ->status >= parley::client::MessageStatus::kDelivered,
+      kNetworkMs);
+  // Exactly once on the receiving side.
+  int copies = 0;
+  for (int row = 0; row < bob->messages().rowCount(); ++row) {
+    if (bob->messages().item(row)->text == "sent while the server was down") ++copies;
+  }
+  QCOMPARE(copies, 1);
 }
 
 void DesktopE2eTest::quitAndUnlockWithPassphrase() {
@@ -402,10 +503,55 @@ void DesktopE2eTest::quitAndUnlockWithPassphrase() {
   QVERIFY(message_row(alice->messages(), "hello alice\nthis has two lines") >= 0);
   QVERIFY(file_row(alice->messages(), "sunset.png") >= 0);
   QTRY_VERIFY_WITH_TIMEOUT(alice->connection_text() == "Connected", kNetworkMs);
-  screenshot(alice, "08-main-window");
+  screenshot(alice, "12-main-window");
+}
+
+void DesktopE2eTest::linkASecondDeviceByCode() {
+  MainWindow* alice = window(alice_);
+  alice->show_link_device();
+  auto* link = alice->findChild<parley::desktop::LinkDeviceDialog*>();
+  QVERIFY(link != nullptr);
+  auto* code_label = child<QLabel>(link, "codeLabel");
+  QTRY_VERIFY_WITH_TIMEOUT(code_label->text().contains('-'), kNetworkMs);
+  QVERIFY(!child<QLabel>(link, "qrLabel")->pixmap().isNull());
+  screenshot(link, "11-link-a-device");
+  QSignalSpy linked(link, &parley::desktop::LinkDeviceDialog::linked);
+
+  // The laptop: first run, the Link tab, the code typed in.
+  alice_laptop_ = std::make_unique<DesktopApp>(options("alice-laptop"));
+  alice_laptop_->start();
+  QTRY_VERIFY(alice_laptop_->dialog() != nullptr);
+  auto* first_run = qobject_cast<parley::desktop::FirstRunDialog*>(alice_laptop_->dialog());
+  QVERIFY(first_run != nullptr);
+  child<QLineEdit>(first_run, "serverEdit")->setText(address_);
+  child<QLineEdit>(first_run, "trustEdit")->setText(cert_);
+  child<QTabWidget>(first_run, "modeTabs")->setCurrentIndex(1);
+  QTest::keyClicks(child<QLineEdit>(first_run, "linkCodeEdit"), code_label->text());
+  QTest::mouseClick(child<QPushButton>(first_run, "linkButton"), Qt::LeftButton);
+  QTRY_COMPARE_WITH_TIMEOUT(linked.count(), 1, 2 * kNetworkMs);
+  QCOMPARE(child<QLabel>(link, "statusLabel")->text(),
+           QString("Device %1 linked").arg(linked.at(0).at(0).toUInt()));
+  QTRY_VERIFY_WITH_TIMEOUT(alice_laptop_->main_window() != nullptr, 2 * kNetworkMs);
+  MainWindow* laptop = alice_laptop_->main_window();
+  QTRY_COMPARE_WITH_TIMEOUT(laptop->windowTitle(), QString("Parley — alice"), kNetworkMs);
+
+  // A message to alice now reaches both of her devices.
+  MainWindow* bob = window(bob_);
+  QCOMPARE(bob->open_key(), QString("alice"));
+  type_and_send(bob, "to both of your devices");
+  QTRY_VERIFY_WITH_TIMEOUT(laptop->conversations().row_of("bob") >= 0, 2 * kNetworkMs);
+  QSignalSpy loaded(laptop, &MainWindow::conversationLoaded);
+  laptop->open_conversation("bob");
+  QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kNetworkMs);
+  QTRY_VERIFY_WITH_TIMEOUT(message_row(laptop->messages(), "to both of your devices") >= 0,
+                           kNetworkMs);
+  QTRY_VERIFY_WITH_TIMEOUT(message_row(alice->messages(), "to both of your devices") >= 0,
+                           kNetworkMs);
+  link->close();
 }
 
 void DesktopE2eTest::cleanupTestCase() {
+  alice_laptop_.reset();
   alice_.reset();
   bob_.reset();
   if (server_) server_->kill9();

@@ -7,8 +7,16 @@
 //                                            (e.g. a test function name)
 //
 // The exit code is non-zero when any test failed. Needs no display: QT_QPA_PLATFORM=offscreen.
+//
+// Also the main of parley_desktop_ui_test (the widget tests), built with PARLEY_DESKTOP_WIDGETS:
+// widgets need a QApplication, while parley_desktop_test stays free of Qt Widgets.
 
+#if defined(PARLEY_DESKTOP_WIDGETS)
+#include <QApplication>
+#else
 #include <QGuiApplication>
+#endif
+#include <QFileInfo>
 #include <QTest>
 #include <algorithm>
 #include <cstdio>
@@ -31,7 +39,11 @@ bool register_test(std::string name, TestFactory make) {
 
 int main(int argc, char** argv) {
   using parley::desktop::test::RegisteredTest;
+#if defined(PARLEY_DESKTOP_WIDGETS)
+  QApplication app(argc, argv);
+#else
   QGuiApplication app(argc, argv);
+#endif
 
   std::vector<RegisteredTest> tests = parley::desktop::test::registered_tests();
   std::sort(tests.begin(), tests.end(),
@@ -54,6 +66,8 @@ int main(int argc, char** argv) {
     const std::unique_ptr<QObject> object = test.make();
     if (QTest::qExec(object.get(), args) != 0) ++failed_classes;
   }
-  std::printf("parley_desktop_test: %zu test class(es), %d failed\n", tests.size(), failed_classes);
+  std::printf("%s: %zu test class(es), %d failed\n",
+              QFileInfo(args.at(0)).fileName().toLocal8Bit().constData(), tests.size(),
+              failed_classes);
   return failed_classes == 0 ? 0 : 1;
 }
