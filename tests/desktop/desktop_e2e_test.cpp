@@ -7,7 +7,8 @@
 //   safety numbers verified → a group, then a member removed → typing → the server killed and
 //   back (offline, then delivered) → quit and unlock again with the passphrase → a second device
 //   linked by code.
-// Screenshots of each screen go to $PARLEY_TEST_ARTIFACTS (default: <build>/test-artifacts/desktop).
+// Screenshots of each screen go to $PARLEY_TEST_ARTIFACTS (default:
+// <build>/test-artifacts/desktop).
 
 #include <QApplication>
 #include <QCheckBox>
@@ -93,6 +94,7 @@ class DesktopE2eTest : public QObject {
   void offlineThenDeliveredWhenTheServerReturns();
   void quitAndUnlockWithPassphrase();
   void linkASecondDeviceByCode();
+  void firstRunShowsProofOfWorkProgress();
   void cleanupTestCase();
 
  private:
@@ -236,20 +238,22 @@ void DesktopE2eTest::cliUserTalksToDesktop() {
                            kNetworkMs);
   const int sent = message_row(alice->messages(), "hi carol, from the desktop");
   QVERIFY(alice->messages().item(sent)->outgoing);
-  QTRY_VERIFY_WITH_TIMEOUT(alice->messages().item(message_row(alice->messages(),
-                                                              "hi carol, from the desktop"))
-                                   ->status >= parley::client::MessageStatus::kSent,
-                           kNetworkMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      alice->messages()
+              .item(message_row(alice->messages(), "hi carol, from the desktop"))
+              ->status >= parley::client::MessageStatus::kSent,
+      kNetworkMs);
   QString received;
   for (int attempt = 0; attempt < 10 && !received.contains("hi carol, from the desktop");
        ++attempt) {
     received += cli({"receive", "--json"});
   }
   QVERIFY2(received.contains("hi carol, from the desktop"), qPrintable(received));
-  QTRY_VERIFY_WITH_TIMEOUT(alice->messages().item(message_row(alice->messages(),
-                                                              "hi carol, from the desktop"))
-                                   ->status >= parley::client::MessageStatus::kDelivered,
-                           kNetworkMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      alice->messages()
+              .item(message_row(alice->messages(), "hi carol, from the desktop"))
+              ->status >= parley::client::MessageStatus::kDelivered,
+      kNetworkMs);
   screenshot(alice, "03-chat-with-cli-user");
 }
 
@@ -279,9 +283,9 @@ void DesktopE2eTest::desktopTalksToDesktop() {
   QTRY_VERIFY_WITH_TIMEOUT(message_row(alice->messages(), "hello alice\nthis has two lines") >= 0,
                            kNetworkMs);
   // Alice's first message was read by bob: her ticks say so.
-  QTRY_COMPARE_WITH_TIMEOUT(alice->messages().item(message_row(alice->messages(), "hello bob"))
-                                ->status,
-                            parley::client::MessageStatus::kRead, kNetworkMs);
+  QTRY_COMPARE_WITH_TIMEOUT(
+      alice->messages().item(message_row(alice->messages(), "hello bob"))->status,
+      parley::client::MessageStatus::kRead, kNetworkMs);
   screenshot(bob, "04-chat-between-desktops");
 }
 
@@ -303,8 +307,9 @@ void DesktopE2eTest::pictureFileArrivesAsThumbnail() {
   alice->send_files({path});
   QTRY_VERIFY_WITH_TIMEOUT(file_row(alice->messages(), "sunset.png") >= 0, kNetworkMs);
   QTRY_VERIFY_WITH_TIMEOUT(file_row(bob->messages(), "sunset.png") >= 0, kNetworkMs);
-  QTRY_COMPARE_WITH_TIMEOUT(bob->messages().item(file_row(bob->messages(), "sunset.png"))->file_state,
-                            MessageItem::FileState::kDone, kNetworkMs);
+  QTRY_COMPARE_WITH_TIMEOUT(
+      bob->messages().item(file_row(bob->messages(), "sunset.png"))->file_state,
+      MessageItem::FileState::kDone, kNetworkMs);
   const MessageItem received = *bob->messages().item(file_row(bob->messages(), "sunset.png"));
   QFile original(path);
   QFile copy(received.file_path);
@@ -341,9 +346,8 @@ void DesktopE2eTest::safetyNumbersMatchAndVerify() {
   QSignalSpy verified(alice_dialog, &parley::desktop::SafetyNumberDialog::verified);
   QTest::mouseClick(child<QPushButton>(alice_dialog, "verifyButton"), Qt::LeftButton);
   QTRY_COMPARE_WITH_TIMEOUT(verified.count(), 1, kNetworkMs);
-  QTRY_VERIFY_WITH_TIMEOUT(alice->conversations().item(alice->conversations().row_of("bob"))
-                               ->verified,
-                           kNetworkMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      alice->conversations().item(alice->conversations().row_of("bob"))->verified, kNetworkMs);
   alice_dialog->close();
   bob_dialog->close();
 }
@@ -411,9 +415,8 @@ void DesktopE2eTest::groupMembersChange() {
   QTRY_VERIFY_WITH_TIMEOUT(message_row(bob->messages(), "carol left the club") >= 0, kNetworkMs);
   const int bob_row = bob->conversations().row_of(group_);
   QVERIFY(bob_row >= 0);
-  QTRY_COMPARE_WITH_TIMEOUT(
-      bob->conversations().item(bob->conversations().row_of(group_))->preview,
-      QString("carol left the club"), kNetworkMs);
+  QTRY_COMPARE_WITH_TIMEOUT(bob->conversations().item(bob->conversations().row_of(group_))->preview,
+                            QString("carol left the club"), kNetworkMs);
 }
 
 void DesktopE2eTest::typingShowsOnTheOtherSide() {
@@ -443,10 +446,9 @@ void DesktopE2eTest::offlineThenDeliveredWhenTheServerReturns() {
   MainWindow* bob = window(bob_);
   QCOMPARE(alice->open_key(), QString("bob"));
   server_->kill9();
-  QTRY_VERIFY2_WITH_TIMEOUT(
-      alice->connection_text().startsWith(
-          "Offline — messages will be sent when the network returns"),
-      qPrintable(alice->connection_text()), kNetworkMs);
+  QTRY_VERIFY2_WITH_TIMEOUT(alice->connection_text().startsWith(
+                                "Offline — messages will be sent when the network returns"),
+                            qPrintable(alice->connection_text()), kNetworkMs);
   screenshot(alice, "10-offline");
   // Written while offline: it waits in the outbox, shown as not yet sent.
   type_and_send(alice, "sent while the server was down");
@@ -548,6 +550,32 @@ void DesktopE2eTest::linkASecondDeviceByCode() {
   QTRY_VERIFY_WITH_TIMEOUT(message_row(alice->messages(), "to both of your devices") >= 0,
                            kNetworkMs);
   link->close();
+}
+
+void DesktopE2eTest::firstRunShowsProofOfWorkProgress() {
+  // A server that asks for a proof of work at sign-up, as production ones do.
+  const QString data = root_.filePath("pow-server");
+  QVERIFY(QDir().mkpath(data));
+  parley::testing::ParleydProcess pow_server(data.toStdString(), {"pow_difficulty = 16"});
+  const auto started = pow_server.start();
+  QVERIFY2(started.ok(), started.to_string().c_str());
+  DesktopApp dora(options("dora"));
+  dora.start();
+  QTRY_VERIFY(dora.dialog() != nullptr);
+  auto* dialog = qobject_cast<parley::desktop::FirstRunDialog*>(dora.dialog());
+  QVERIFY(dialog != nullptr);
+  child<QLineEdit>(dialog, "serverEdit")->setText(QString("127.0.0.1:%1").arg(pow_server.port()));
+  child<QLineEdit>(dialog, "trustEdit")->setText(data + "/tls/server-cert.pem");
+  QTest::keyClicks(child<QLineEdit>(dialog, "usernameEdit"), "dora");
+  auto* bar = child<QProgressBar>(dialog, "powProgress");
+  // The core reports the first hash at once, so the bar turns determinate before the solution.
+  QSignalSpy progressed(bar, &QProgressBar::valueChanged);
+  QTest::mouseClick(child<QPushButton>(dialog, "createButton"), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(dora.main_window() != nullptr, 2 * kNetworkMs);
+  QVERIFY(progressed.count() >= 1);
+  QTRY_COMPARE_WITH_TIMEOUT(dora.main_window()->windowTitle(), QString("Parley — dora"),
+                            kNetworkMs);
+  pow_server.kill9();
 }
 
 void DesktopE2eTest::cleanupTestCase() {

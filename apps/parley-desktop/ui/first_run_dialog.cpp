@@ -240,7 +240,7 @@ bool FirstRunDialog::Ui::read_server(client::ServerSettings& settings) {
 }
 
 void FirstRunDialog::Ui::with_open_bridge(std::function<void()> next) {
-  if (opened) {
+  if (opened || bridge.is_open()) {
     next();
     return;
   }
@@ -322,6 +322,14 @@ void FirstRunDialog::Ui::start_link() {
 FirstRunDialog::FirstRunDialog(ClientBridge& bridge, std::filesystem::path home, QWidget* parent)
     : QDialog(parent), ui_(std::make_unique<Ui>(this, bridge, std::move(home))) {
   ui_->build();
+  if (bridge.is_open()) {
+    // A home whose store exists but whose account was never finished (the app opened it to
+    // look): the passphrase choice was made back then.
+    ui_->opened = true;
+    ui_->set_busy(false);
+    ui_->passphrase_note->setText(
+        tr("This computer's store already exists; its passphrase stays as it was."));
+  }
 }
 
 FirstRunDialog::~FirstRunDialog() = default;
