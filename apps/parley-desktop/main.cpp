@@ -27,17 +27,17 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addVersionOption();
   QCommandLineOption home_option(
-      "home", "The account's directory (default: $PARLEY_HOME, else $XDG_DATA_HOME/parley, else "
-              "~/.local/share/parley).",
+      "home",
+      "The account's directory (default: $PARLEY_HOME, else $XDG_DATA_HOME/parley, else "
+      "~/.local/share/parley).",
       "dir");
   QCommandLineOption server_option("server", "Prefill the server (host:port) on first run.",
                                    "host:port");
   QCommandLineOption trust_option(
       "trust", "Prefill the server's certificate pin (SHA-256 hex) or CA file on first run.",
       "pin-or-file");
-  QCommandLineOption downloads_option("download-dir",
-                                      "Where received files go (default: <home>/downloads).",
-                                      "dir");
+  QCommandLineOption downloads_option(
+      "download-dir", "Where received files go (default: <home>/downloads).", "dir");
   parser.addOptions({home_option, server_option, trust_option, downloads_option});
   parser.process(app);
 

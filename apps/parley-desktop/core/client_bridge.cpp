@@ -60,10 +60,9 @@ void ClientBridge::enqueue(Job job) {
 }
 
 void ClientBridge::run(std::function<Status(client::Client&)> job, QString what) {
-  call<Status>(
-      this, std::move(job), [this, what = std::move(what)](const Status& status) {
-        if (!status.ok()) emit jobFailed(what, QString::fromStdString(status.message()));
-      });
+  call<Status>(this, std::move(job), [this, what = std::move(what)](const Status& status) {
+    if (!status.ok()) emit jobFailed(what, QString::fromStdString(status.message()));
+  });
 }
 
 void ClientBridge::post(const QPointer<QObject>& guard, std::function<void()> fn) {
@@ -97,8 +96,7 @@ Status ClientBridge::open_on_worker(const BridgeOptions& options) {
   }
   // The lock before the database, as the CLI does. Held elsewhere: open read-mostly (offline).
   auto lock = client::HomeLock::try_acquire(client::HomeLock::lock_file_in(options.home));
-  const bool held_elsewhere =
-      !lock.ok() && lock.status().code() == ErrorCode::kFailedPrecondition;
+  const bool held_elsewhere = !lock.ok() && lock.status().code() == ErrorCode::kFailedPrecondition;
   if (!lock.ok() && !held_elsewhere) return lock.status();
 
   client::ClientOptions client_options;
@@ -155,8 +153,8 @@ void ClientBridge::worker_main() {
       wait_for_work(std::chrono::seconds(1));
       continue;
     }
-    Status status = client_->listen([this] { return !has_jobs_.load() && listening_.load(); },
-                                    tick_);
+    Status status =
+        client_->listen([this] { return !has_jobs_.load() && listening_.load(); }, tick_);
     if (status.ok()) {
       backoff.reset();
       continue;

@@ -65,8 +65,7 @@ class ClientBridge : public QObject {
   // `context` still exists. Jobs queued while no client is open are dropped unanswered.
   // Call from the UI thread (the guard on `context` is made here).
   template <typename T>
-  void call(QObject* context, std::function<T(client::Client&)> job,
-            std::function<void(T)> done) {
+  void call(QObject* context, std::function<T(client::Client&)> job, std::function<void(T)> done) {
     QPointer<QObject> guard(context);
     auto shared_done = std::make_shared<std::function<void(T)>>(std::move(done));
     enqueue([this, guard, job = std::move(job), shared_done](client::Client& client) {

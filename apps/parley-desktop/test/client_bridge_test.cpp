@@ -2,6 +2,8 @@
 // ClientBridge: jobs run off the UI thread and in order, results reach only windows that still
 // exist, and the bridge can be destroyed with a job still running.
 
+#include "core/client_bridge.h"
+
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QThread>
@@ -9,7 +11,6 @@
 #include <atomic>
 #include <memory>
 
-#include "core/client_bridge.h"
 #include "desktop_tests.h"
 
 namespace parley::desktop {
@@ -79,8 +80,8 @@ void ClientBridgeTest::runsJobsInTheOrderTheyWereAsked() {
   ClientBridge bridge;
   QVERIFY(open(bridge, home.path()).ok());
   QObject context;
-  std::vector<int> ran;      // on the worker, in order
-  std::vector<int> answered; // on the UI thread
+  std::vector<int> ran;       // on the worker, in order
+  std::vector<int> answered;  // on the UI thread
   for (int i = 0; i < 50; ++i) {
     bridge.call<int>(
         &context,
@@ -145,8 +146,8 @@ void ClientBridgeTest::aSecondProcessHoldingTheHomeMeansOfflineMode() {
   QTemporaryDir home;
   // The lock is per open file description, so a second open in this process counts as another
   // holder, as a `parley listen` in a terminal would.
-  auto held = client::HomeLock::try_acquire(
-      client::HomeLock::lock_file_in(home.path().toStdString()));
+  auto held =
+      client::HomeLock::try_acquire(client::HomeLock::lock_file_in(home.path().toStdString()));
   QVERIFY(held.ok());
   ClientBridge bridge;
   QVERIFY(open(bridge, home.path()).ok());

@@ -48,8 +48,9 @@ ChatPanel::ChatPanel(MessageListModel& messages, QWidget* parent)
 
   banner_ = new QFrame;
   banner_->setObjectName("identityBanner");
-  banner_->setStyleSheet("#identityBanner { background: #fdecea; border: 1px solid #e57373; "
-                         "border-radius: 4px; }");
+  banner_->setStyleSheet(
+      "#identityBanner { background: #fdecea; border: 1px solid #e57373; "
+      "border-radius: 4px; }");
   auto* banner_row = new QHBoxLayout(banner_);
   banner_text_ = new QLabel;
   banner_text_->setWordWrap(true);

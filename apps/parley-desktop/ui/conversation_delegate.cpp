@@ -41,8 +41,7 @@ void ConversationDelegate::paint(QPainter* painter, const QStyleOptionViewItem& 
 
   // Right column: time on top, unread badge below.
   const auto last = index.data(ConversationListModel::kLastActivityRole).toLongLong();
-  const QString when =
-      last > 0 ? time_label(last, QDateTime::currentMSecsSinceEpoch()) : QString();
+  const QString when = last > 0 ? time_label(last, QDateTime::currentMSecsSinceEpoch()) : QString();
   QFont small = option.font;
   small.setPointSizeF(small.pointSizeF() * 0.85);
   const int when_width = QFontMetrics(small).horizontalAdvance(when);
@@ -57,8 +56,8 @@ void ConversationDelegate::paint(QPainter* painter, const QStyleOptionViewItem& 
     QFont bold = small;
     bold.setBold(true);
     badge_width = std::max(metrics.height(), QFontMetrics(bold).horizontalAdvance(count) + 10);
-    const QRect badge(area.right() - badge_width, area.bottom() - metrics.height() + 1,
-                      badge_width, metrics.height());
+    const QRect badge(area.right() - badge_width, area.bottom() - metrics.height() + 1, badge_width,
+                      metrics.height());
     painter->setPen(Qt::NoPen);
     painter->setBrush(kBadge);
     painter->drawRoundedRect(badge, badge.height() / 2.0, badge.height() / 2.0);
@@ -76,18 +75,17 @@ void ConversationDelegate::paint(QPainter* painter, const QStyleOptionViewItem& 
   painter->setFont(bold);
   painter->setPen(changed && !selected ? kWarning : text_colour);
   const int title_width = area.width() - when_width - kPadding;
-  painter->drawText(QRect(area.left(), area.top(), title_width, metrics.height()),
-                    Qt::AlignLeft,
-                    QFontMetrics(bold).elidedText(changed ? "⚠ " + title : title, Qt::ElideRight,
-                                                  title_width));
+  painter->drawText(
+      QRect(area.left(), area.top(), title_width, metrics.height()), Qt::AlignLeft,
+      QFontMetrics(bold).elidedText(changed ? "⚠ " + title : title, Qt::ElideRight, title_width));
   painter->setFont(option.font);
   painter->setPen(selected ? text_colour : option.palette.color(QPalette::PlaceholderText));
   const int preview_width = area.width() - badge_width - kPadding;
   painter->drawText(
       QRect(area.left(), area.bottom() - metrics.height() + 1, preview_width, metrics.height()),
       Qt::AlignLeft,
-      metrics.elidedText(index.data(ConversationListModel::kPreviewRole).toString(),
-                         Qt::ElideRight, preview_width));
+      metrics.elidedText(index.data(ConversationListModel::kPreviewRole).toString(), Qt::ElideRight,
+                         preview_width));
   painter->restore();
 }
 

@@ -18,8 +18,8 @@ namespace parley::desktop {
 
 struct DesktopOptions {
   std::filesystem::path home;
-  QString server;  // prefills first run ("host:port")
-  QString trust;   // prefills first run (pin or CA file)
+  QString server;                      // prefills first run ("host:port")
+  QString trust;                       // prefills first run (pin or CA file)
   std::filesystem::path download_dir;  // empty: the core's default
 };
 

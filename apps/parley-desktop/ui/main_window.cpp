@@ -41,9 +41,13 @@ constexpr std::size_t kHistoryLimit = 300;
 constexpr int kTypingShownMs = 6000;  // a lost "stopped typing" must not stick
 constexpr int kFailureShownMs = 10000;
 
-std::int64_t now_ms() { return QDateTime::currentMSecsSinceEpoch(); }
+std::int64_t now_ms() {
+  return QDateTime::currentMSecsSinceEpoch();
+}
 
-QString short_id(const std::string& hex) { return QString::fromStdString(hex.substr(0, 12)); }
+QString short_id(const std::string& hex) {
+  return QString::fromStdString(hex.substr(0, 12));
+}
 
 struct ConversationsSnapshot {
   std::vector<ConversationItem> items;
@@ -123,8 +127,9 @@ MainWindow::MainWindow(ClientBridge& bridge, QWidget* parent)
     show_status({net::TransportState::kConnecting, {}, {}});
   });
   if (bridge_.offline_mode()) {
-    connection_text_ = tr("Another Parley program is using this account — this window will "
-                          "connect when it closes");
+    connection_text_ =
+        tr("Another Parley program is using this account — this window will "
+           "connect when it closes");
     connection_->setText("<span style='color:orange'>●</span> " + connection_text_.toHtmlEscaped());
     lock_check_.start();
   } else {
@@ -174,8 +179,8 @@ void MainWindow::build_layout() {
 
   connect(new_chat, &QPushButton::clicked, this, [this] {
     bool ok = false;
-    const QString username = QInputDialog::getText(
-        this, tr("New chat"), tr("Their username:"), QLineEdit::Normal, {}, &ok);
+    const QString username = QInputDialog::getText(this, tr("New chat"), tr("Their username:"),
+                                                   QLineEdit::Normal, {}, &ok);
     if (ok && !username.trimmed().isEmpty()) start_chat(username.trimmed());
   });
   connect(new_group, &QPushButton::clicked, this, &MainWindow::show_new_group);
@@ -192,14 +197,15 @@ void MainWindow::build_layout() {
   connect(chat_, &ChatPanel::membersRequested, this, &MainWindow::show_group_members);
   connect(chat_, &ChatPanel::openFileRequested, this,
           [](const QString& path) { QDesktopServices::openUrl(QUrl::fromLocalFile(path)); });
-  connect(chat_, &ChatPanel::saveFileRequested, this, [this](const QString& path,
-                                                             const QString& name) {
-    const QString target =
-        QFileDialog::getSaveFileName(this, tr("Save file"), QDir::home().filePath(name));
-    if (target.isEmpty()) return;
-    QFile::remove(target);  // the dialog already asked before overwriting
-    if (!QFile::copy(path, target)) show_failure(tr("Saving %1").arg(name), tr("copy failed"));
-  });
+  connect(chat_, &ChatPanel::saveFileRequested, this,
+          [this](const QString& path, const QString& name) {
+            const QString target =
+                QFileDialog::getSaveFileName(this, tr("Save file"), QDir::home().filePath(name));
+            if (target.isEmpty()) return;
+            QFile::remove(target);  // the dialog already asked before overwriting
+            if (!QFile::copy(path, target))
+              show_failure(tr("Saving %1").arg(name), tr("copy failed"));
+          });
   connect(chat_, &ChatPanel::typing, this, [this](bool started) {
     if (messages_.conversation().isEmpty() || messages_.is_group()) return;
     const std::string username = messages_.conversation().toStdString();
@@ -210,9 +216,8 @@ void MainWindow::build_layout() {
 
 void MainWindow::build_menus() {
   QMenu* app = menuBar()->addMenu(tr("&Parley"));
-  app->addAction(tr("New &chat…"), QKeySequence::New, this, [this] {
-    findChild<QPushButton*>("newChatButton")->click();
-  });
+  app->addAction(tr("New &chat…"), QKeySequence::New, this,
+                 [this] { findChild<QPushButton*>("newChatButton")->click(); });
   app->addAction(tr("New &group…"), this, &MainWindow::show_new_group);
   app->addSeparator();
   app->addAction(tr("&Link a device…"), this, &MainWindow::show_link_device);
@@ -247,8 +252,8 @@ void MainWindow::refresh() {
               chat.contact.username.empty()) {
             continue;
           }
-          auto file = c.attachment(chat.contact.username,
-                                   hex_encode(chat.last_message->client_message_id));
+          auto file =
+              c.attachment(chat.contact.username, hex_encode(chat.last_message->client_message_id));
           if (!file.ok() || !file->has_value()) continue;
           for (auto& item : snapshot.items) {
             if (!item.is_group && item.key.toStdString() == chat.contact.username) {
@@ -346,8 +351,8 @@ void MainWindow::send_text(const QString& text) {
         item.sent_ms = queued_at;
         if (messages_.conversation() == key) messages_.upsert(item);
         const int row = conversations_.row_of(key);
-        conversations_.note_message(key, row >= 0 ? conversations_.item(row)->title : key,
-                                    is_group, preview_text(text), queued_at, false);
+        conversations_.note_message(key, row >= 0 ? conversations_.item(row)->title : key, is_group,
+                                    preview_text(text), queued_at, false);
         emit messageQueued(item.id);
       });
 }
@@ -549,9 +554,9 @@ void MainWindow::select_in_list(const QString& key) {
 void MainWindow::show_status(const net::TransportStatus& status) {
   if (bridge_.offline_mode()) return;  // the "another program" line stays until we take over
   connection_text_ = connection_status_text(status);
-  connection_->setText(QString("<span style='color:%1'>●</span> %2")
-                           .arg(connection_status_colour(status.state),
-                                connection_text_.toHtmlEscaped()));
+  connection_->setText(
+      QString("<span style='color:%1'>●</span> %2")
+          .arg(connection_status_colour(status.state), connection_text_.toHtmlEscaped()));
   if (status.state != net::TransportState::kOffline) connection_->setToolTip({});
 }
 
@@ -596,9 +601,8 @@ void MainWindow::show_new_group() {
 void MainWindow::show_settings() {
   auto* dialog = new SettingsDialog(bridge_, show_previews_, this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
-  connect(dialog, &QDialog::accepted, this, [this, dialog] {
-    show_previews_ = dialog->show_previews();
-  });
+  connect(dialog, &QDialog::accepted, this,
+          [this, dialog] { show_previews_ = dialog->show_previews(); });
   dialog->open();
 }
 

@@ -58,9 +58,9 @@ class MainWindow : public QMainWindow {
   QString open_key() const { return messages_.conversation(); }
 
  signals:
-  void refreshed();                              // the conversation list was reloaded
-  void conversationLoaded(const QString& key);   // its history is on screen
-  void messageQueued(const QString& id);         // a text or file went into the outbox
+  void refreshed();                                      // the conversation list was reloaded
+  void conversationLoaded(const QString& key);           // its history is on screen
+  void messageQueued(const QString& id);                 // a text or file went into the outbox
   void failed(const QString& what, const QString& why);  // shown in the status bar too
 
  protected:

@@ -14,8 +14,8 @@ namespace parley::desktop {
 
 namespace {
 
-constexpr int kMargin = 6;        // around a bubble
-constexpr int kPadding = 8;       // inside a bubble
+constexpr int kMargin = 6;   // around a bubble
+constexpr int kPadding = 8;  // inside a bubble
 constexpr int kRadius = 10;
 constexpr int kProgressHeight = 6;
 constexpr double kMaxBubbleShare = 0.72;  // of the view's width
@@ -45,8 +45,8 @@ QString file_line(const QModelIndex& index) {
       static_cast<MessageItem::FileState>(index.data(MessageListModel::kFileStateRole).toInt());
   QString line = name + "  ·  " + size_label(size);
   if (state == MessageItem::FileState::kFailed) {
-    line += "  ·  " + QObject::tr("failed: %1")
-                          .arg(index.data(MessageListModel::kFileErrorRole).toString());
+    line += "  ·  " +
+            QObject::tr("failed: %1").arg(index.data(MessageListModel::kFileErrorRole).toString());
   }
   return line;
 }
@@ -56,7 +56,7 @@ QString file_line(const QModelIndex& index) {
 struct MessageDelegate::Layout {
   bool system = false;
   bool outgoing = false;
-  QRect bubble;     // in item coordinates (origin 0,0)
+  QRect bubble;  // in item coordinates (origin 0,0)
   QRect author;
   QRect text;
   QRect file;       // the file's line
@@ -106,8 +106,8 @@ MessageDelegate::Layout MessageDelegate::layout(const QStyleOptionViewItem& opti
       inner_width = std::max(inner_width, out.picture.width());
       y += out.picture.height() + 4;
     }
-    const QRect line = metrics.boundingRect(QRect(0, 0, max_inner, 10000), Qt::TextWordWrap,
-                                            file_line(index));
+    const QRect line =
+        metrics.boundingRect(QRect(0, 0, max_inner, 10000), Qt::TextWordWrap, file_line(index));
     out.file = QRect(kPadding, y, std::min(max_inner, line.width()), line.height());
     inner_width = std::max(inner_width, out.file.width());
     y += line.height() + 2;
@@ -131,8 +131,8 @@ MessageDelegate::Layout MessageDelegate::layout(const QStyleOptionViewItem& opti
                          index.data(MessageListModel::kTicksRole).toString();
   const int footer_width = small_metrics.horizontalAdvance(footer);
   inner_width = std::max(inner_width, footer_width);
-  out.footer = QRect(kPadding + inner_width - footer_width, y, footer_width,
-                     small_metrics.height());
+  out.footer =
+      QRect(kPadding + inner_width - footer_width, y, footer_width, small_metrics.height());
   y += small_metrics.height() + kPadding;
   if (!out.progress.isNull()) out.progress.setWidth(inner_width);
 
@@ -140,8 +140,8 @@ MessageDelegate::Layout MessageDelegate::layout(const QStyleOptionViewItem& opti
   const int x = out.outgoing ? view_width - kMargin - bubble_width : kMargin;
   out.bubble = QRect(x, kMargin, bubble_width, y);
   const QPoint shift(x, kMargin);
-  for (QRect* rect : {&out.author, &out.text, &out.file, &out.progress, &out.thumbnail,
-                      &out.footer}) {
+  for (QRect* rect :
+       {&out.author, &out.text, &out.file, &out.progress, &out.thumbnail, &out.footer}) {
     if (!rect->isNull()) rect->translate(shift);
   }
   out.height = y + 2 * kMargin;
@@ -182,7 +182,8 @@ void MessageDelegate::paint(QPainter* painter, const QStyleOptionViewItem& optio
     QFont bold = option.font;
     bold.setBold(true);
     painter->setFont(bold);
-    painter->drawText(l.author, Qt::AlignLeft, index.data(MessageListModel::kAuthorRole).toString());
+    painter->drawText(l.author, Qt::AlignLeft,
+                      index.data(MessageListModel::kAuthorRole).toString());
     painter->setFont(option.font);
   }
   if (!l.thumbnail.isNull()) painter->drawPixmap(l.thumbnail.topLeft(), l.picture);
@@ -205,7 +206,7 @@ void MessageDelegate::paint(QPainter* painter, const QStyleOptionViewItem& optio
   const auto status =
       static_cast<client::MessageStatus>(index.data(MessageListModel::kStatusRole).toInt());
   painter->setPen(l.outgoing && status == client::MessageStatus::kRead ? kReadTicks
-                                                                        : QColor(0x66, 0x66, 0x66));
+                                                                       : QColor(0x66, 0x66, 0x66));
   painter->drawText(l.footer, Qt::AlignRight,
                     index.data(MessageListModel::kTimeTextRole).toString() + "  " +
                         index.data(MessageListModel::kTicksRole).toString());

@@ -42,8 +42,8 @@ void TrayNotifier::notify(const Notification& notification) {
 
 void TrayNotifier::set_unread(std::uint32_t unread) {
   if (tray_ == nullptr) return;
-  tray_->setToolTip(unread == 0 ? tr("Parley") : tr("Parley — %n unread", nullptr,
-                                                      static_cast<int>(unread)));
+  tray_->setToolTip(unread == 0 ? tr("Parley")
+                                : tr("Parley — %n unread", nullptr, static_cast<int>(unread)));
 }
 
 }  // namespace parley::desktop
