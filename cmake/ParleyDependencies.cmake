@@ -24,7 +24,13 @@ find_package(GTest REQUIRED)
 # is silently ignored and the database is plaintext.
 pkg_check_modules(SQLCIPHER REQUIRED IMPORTED_TARGET sqlcipher)  # -I/usr/include/sqlcipher
 find_package(RocksDB CONFIG REQUIRED)  # → RocksDB::rocksdb-shared (not the static RocksDB::rocksdb)
+# Cluster mode store of record (lib/store parley_store_pg only, so parleyd's default build does not
+# link it): libpqxx 6.x, which brings libpq.
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)  # PkgConfig::PQXX
 find_package(benchmark REQUIRED)  # benchmark::benchmark, bench/ only
+# Redis Cluster client (lib/redis). hiredis 0.14: no cluster support and no TLS; lib/redis adds
+# the cluster part and keeps hiredis out of its public headers.
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 # The desktop app (apps/parley-desktop, tests/desktop): Qt 6 Widgets, and QtTest for its tests.
 # Not in libFuzzer builds, which build no apps.
 if(NOT PARLEY_FUZZ)

@@ -17,6 +17,8 @@ packages=(
   libprotobuf-dev protobuf-compiler
   # storage: RocksDB on the server, SQLCipher on clients (never link -lsqlite3 beside it)
   librocksdb-dev libsqlcipher-dev
+  # cluster mode: PostgreSQL store of record (parley_store_pg) and the server its tests start
+  libpqxx-dev postgresql
   # apps: flags, config, logs
   libcli11-dev libspdlog-dev libfmt-dev libtoml11-dev
   # CLI: QR codes for device linking
@@ -38,6 +40,9 @@ packages=(
   # Xvfb + xauth for xvfb-run (desktop end-to-end test) and fonts (Xvfb has none otherwise;
   # Symbola has the symbols the UI draws: ticks, the paperclip, the clock)
   qt6-base-dev libqt6svg6 xvfb xauth fonts-dejavu-core fonts-symbola
+  # cluster mode: the Redis Cluster client's library, and redis-server + redis-cli for its tests and
+  # scripts/cluster/redis-cluster.sh (each starts its own instances on 127.0.0.1)
+  libhiredis-dev redis-server redis-tools
   # the .deb (scripts/package.sh, tests/package): dpkg-shlibdeps for CPack, desktop-file-validate
   dpkg-dev desktop-file-utils
 )
@@ -72,5 +77,6 @@ if [[ ! -e $policy ]]; then
 fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
-  systemctl disable --now danted tinyproxy shadowsocks-libev mosquitto ejabberd >/dev/null 2>&1 || true
+  systemctl disable --now danted tinyproxy shadowsocks-libev mosquitto ejabberd redis-server \
+    postgresql >/dev/null 2>&1 || true
 fi
