@@ -12,6 +12,9 @@
 
 #include "parley/store/file_blob_store.h"
 #include "parley/store/memory_blob_store.h"
+#ifdef PARLEY_STORE_TEST_POSTGRES
+#include "parley/store/pg_blob_store.h"
+#endif
 #include "store_fixture.h"
 
 namespace parley::store::testing {
@@ -53,11 +56,27 @@ struct FileBlobs {
   }
 };
 
+#ifdef PARLEY_STORE_TEST_POSTGRES
+// parley_store_pg_test runs the conformance part against PgBlobStore on a fresh database.
+struct PgBlobs {
+  static constexpr bool kPersistent = true;
+  std::string conninfo = fresh_database_conninfo();
+  std::unique_ptr<BlobStore> open() {
+    EXPECT_FALSE(conninfo.empty()) << shared_postgres().failure();
+    if (conninfo.empty()) return nullptr;
+    auto store = PgBlobStore::open({.conninfo = conninfo});
+    EXPECT_TRUE(store.ok()) << store.status().to_string();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+};
+#endif
+
 class BlobBackendNames {
  public:
   template <typename T>
   static std::string GetName(int) {
-    return std::is_same_v<T, MemoryBlobs> ? "Memory" : "File";
+    if (std::is_same_v<T, MemoryBlobs>) return "Memory";
+    return std::is_same_v<T, FileBlobs> ? "File" : "Postgres";
   }
 };
 
@@ -103,7 +122,11 @@ class BlobStoreTest : public ::testing::Test {
   std::unique_ptr<BlobStore> store_;
 };
 
+#ifdef PARLEY_STORE_TEST_POSTGRES
+using BlobBackends = ::testing::Types<PgBlobs>;
+#else
 using BlobBackends = ::testing::Types<MemoryBlobs, FileBlobs>;
+#endif
 TYPED_TEST_SUITE(BlobStoreTest, BlobBackends, BlobBackendNames);
 
 TYPED_TEST(BlobStoreTest, UploadInChunksThenDownloadInOtherChunks) {
@@ -272,6 +295,7 @@ TYPED_TEST(BlobStoreTest, ConcurrentUploadsAndDownloads) {
 }
 
 // ---- FileBlobStore only -------------------------------------------------------------------------
+#ifndef PARLEY_STORE_TEST_POSTGRES
 
 class FileBlobStoreTest : public BlobStoreTest<FileBlobs> {
  protected:
@@ -353,6 +377,8 @@ TEST(FileBlobStoreOpenTest, CreatesAPrivateDirectory) {
   EXPECT_EQ(FileBlobStore::open((dir.path() / "file").string()).status().code(),
             ErrorCode::kStorageIo);
 }
+
+#endif  // PARLEY_STORE_TEST_POSTGRES
 
 }  // namespace
 }  // namespace parley::store::testing

@@ -14,6 +14,11 @@
 #include "parley/store/memory_store.h"
 #include "parley/store/rocksdb_store.h"
 #include "parley/store/store.h"
+#ifdef PARLEY_STORE_TEST_POSTGRES
+#include "parley/store/pg_store.h"
+#include "parley/store/sharded_store.h"
+#include "postgres_process.h"
+#endif
 
 namespace parley::store::testing {
 
@@ -54,13 +59,69 @@ struct RocksDbBackend {
   }
 };
 
+#ifdef PARLEY_STORE_TEST_POSTGRES
+// parley_store_pg_test compiles these same suites against PostgreSQL only: a fresh database per
+// test on one real server per test program (postgres_process.h).
+struct PgBackend {
+  static constexpr bool kPersistent = true;
+  std::string conninfo = fresh_database_conninfo();
+  std::unique_ptr<Store> open() {
+    EXPECT_FALSE(conninfo.empty()) << shared_postgres().failure();
+    if (conninfo.empty()) return nullptr;
+    auto store = PgStore::open({.conninfo = conninfo});
+    EXPECT_TRUE(store.ok()) << store.status().to_string();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+};
+
+// The same suites through a ShardedStore over two servers (evenly mapped), so that the
+// accounts of one test land on both.
+struct ShardedPgBackend {
+  static constexpr bool kPersistent = true;
+  std::string conninfo[2] = {fresh_database_conninfo(0), fresh_database_conninfo(1)};
+  std::unique_ptr<Store> open() {
+    std::vector<std::unique_ptr<Store>> backends;
+    for (const std::string& info : conninfo) {
+      EXPECT_FALSE(info.empty()) << shared_postgres(0).failure() << shared_postgres(1).failure();
+      if (info.empty()) return nullptr;
+      auto store = PgStore::open({.conninfo = info});
+      EXPECT_TRUE(store.ok()) << store.status().to_string();
+      if (!store.ok()) return nullptr;
+      backends.push_back(std::move(store).value());
+    }
+    return std::make_unique<ShardedStore>(std::move(backends), ShardMap::evenly(2));
+  }
+};
+
+using Backends = ::testing::Types<PgBackend, ShardedPgBackend>;
+// Fan-out by reference is counted per backend on a sharded store (one stored copy per backend
+// that holds a recipient), so the shared-payload suite, which counts copies, runs on PgStore
+// alone; sharded_store_test.cpp checks the sharded behaviour.
+using SingleStoreBackends = ::testing::Types<PgBackend>;
+#else
 using Backends = ::testing::Types<MemoryBackend, RocksDbBackend>;
+using SingleStoreBackends = Backends;
+#endif
+
+// True for a store that spreads one test's accounts over several backends (sharded_store.h says
+// what differs).
+template <typename Backend>
+inline constexpr bool kSpreadOverBackends = false;
+#ifdef PARLEY_STORE_TEST_POSTGRES
+template <>
+inline constexpr bool kSpreadOverBackends<ShardedPgBackend> = true;
+#endif
 
 class BackendNames {
  public:
   template <typename T>
   static std::string GetName(int) {
-    return std::is_same_v<T, MemoryBackend> ? "Memory" : "RocksDb";
+    if (std::is_same_v<T, MemoryBackend>) return "Memory";
+    if (std::is_same_v<T, RocksDbBackend>) return "RocksDb";
+#ifdef PARLEY_STORE_TEST_POSTGRES
+    if (std::is_same_v<T, ShardedPgBackend>) return "ShardedPostgres";
+#endif
+    return "Postgres";
   }
 };
 

@@ -91,6 +91,9 @@ TYPED_TEST(MailboxTest, DeleteIsIdempotentAndSeqsAreNeverReused) {
 }
 
 TYPED_TEST(MailboxTest, DuplicateDedupeKeyReturnsTheOriginalResultWithoutWriting) {
+  if constexpr (kSpreadOverBackends<TypeParam>) {
+    GTEST_SKIP() << "a retry to other recipients answers for their backends only";
+  }
   auto first = this->store().append_messages(this->request(
       {envelope_to(address(1, 1), "m"), envelope_to(address(2, 1), "m")}, "dev1:msg1"));
   ASSERT_TRUE(first.ok());

@@ -48,7 +48,7 @@ class SharedPayloadTest : public StoreTest<Backend> {
 
   std::uint64_t live() { return this->store().stats().shared_payloads_live; }
 };
-TYPED_TEST_SUITE(SharedPayloadTest, Backends, BackendNames);
+TYPED_TEST_SUITE(SharedPayloadTest, SingleStoreBackends, BackendNames);
 
 TYPED_TEST(SharedPayloadTest, StoredOnceAndResolvedOnRead) {
   auto result = this->store().append_messages(this->fan_out(this->everyone(), "group message"));
