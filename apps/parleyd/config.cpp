@@ -125,6 +125,18 @@ void add_serve_options(CLI::App& c, ServeSettings& s) {
                "are forgotten beyond (bounds memory under address spraying)")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
+  c.add_option("--postgres", s.postgres,
+               "cluster mode: the PostgreSQL store, as libpq connection strings separated by ';' "
+               "(one per backend, e.g. \"host=10.0.0.5 dbname=parley user=parley\"); accounts are "
+               "spread over them by --shard-map; empty: the embedded RocksDB store in --data-dir");
+  c.add_option("--shard-map", s.shard_map,
+               "cluster mode: which of the 1024 logical shards each --postgres backend holds, as "
+               "\"first-last:backend, ...\" (e.g. \"0-511:0, 512-1023:1\"); empty: equal ranges in "
+               "order. Every node must use the same map (docs/operations.md: moving a shard)");
+  c.add_option("--postgres-connections", s.postgres_connections,
+               "cluster mode: connections this node opens to each PostgreSQL backend")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
   c.add_option("--cert-key-type", s.cert_key_type,
                "key type of a generated certificate: p256 or ed25519")
       ->capture_default_str()

@@ -49,7 +49,13 @@ struct ServeSettings {
   std::uint32_t attachments_per_account_per_hour = 200;
   std::uint64_t attachment_mb_per_account_per_hour = 2048;  // MiB
   std::uint64_t limiter_max_keys = 100'000;
-  std::string cert_key_type = "p256";  // for a generated certificate: p256 | ed25519
+  // Cluster mode (docs/operations.md "Cluster mode"): empty postgres = one node on the embedded
+  // RocksDB store in data_dir. Lists are text so that flags and TOML read them the same way
+  // (cluster_config.h parses them).
+  std::string postgres;                     // libpq connection strings, ';' between backends
+  std::string shard_map;                    // "first-last:backend, …"; empty: spread evenly
+  std::uint32_t postgres_connections = 16;  // per backend, per node
+  std::string cert_key_type = "p256";       // for a generated certificate: p256 | ed25519
   std::string log_level = "info";
 };
 

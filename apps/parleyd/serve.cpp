@@ -19,9 +19,8 @@
 #include "parley/server/metrics.h"
 #include "parley/server/server_core.h"
 #include "parley/server/store_metrics.h"
-#include "parley/store/file_blob_store.h"
-#include "parley/store/rocksdb_store.h"
 #include "parley/util/clock.h"
+#include "store_setup.h"
 
 namespace parley::parleyd {
 namespace {
@@ -125,32 +124,16 @@ int serve(const ServeSettings& s) {
         "can never be uploaded");
   }
 
-  store::RocksDbOptions store_options;
-  store_options.path = (fs::path(s.data_dir) / "store").string();
-  auto store = store::RocksDbStore::open(store_options);
-  if (!store.ok()) {
-    spdlog::error("cannot open the store in {}: {}", store_options.path,
-                  store.status().to_string());
+  auto stores = open_stores(s);
+  if (!stores.ok()) {
+    spdlog::error("{}", stores.status().to_string());
     return 1;
   }
-
-  const std::string blob_dir = (fs::path(s.data_dir) / "blobs").string();
-  auto blobs = store::FileBlobStore::open(blob_dir);
-  if (!blobs.ok()) {
-    spdlog::error("cannot open the attachment store in {}: {}", blob_dir,
-                  blobs.status().to_string());
-    return 1;
-  }
-  const store::BlobStats blob_stats = (*blobs)->stats();
-  spdlog::info("  attachment dir  {} ({} attachments, {} bytes)", blob_dir, blob_stats.blobs,
-               blob_stats.bytes_received);
-  if (blob_stats.quarantined > 0) {
-    spdlog::warn("{} unreadable attachment files were renamed to *.corrupt in {}",
-                 blob_stats.quarantined, blob_dir);
-  }
+  store::Store& store = *stores->store;
+  store::BlobStore& blobs = *stores->blobs;
 
   server::Metrics metrics;
-  server::export_store_metrics(metrics, **store);
+  server::export_store_metrics(metrics, store);
   server::ServerCoreConfig core_config;
   core_config.pow_difficulty_bits = s.pow_difficulty;
   core_config.worker_threads = s.workers;
@@ -184,7 +167,7 @@ int serve(const ServeSettings& s) {
   constexpr std::size_t kChunkFrameOverhead = 256;
   core_config.limits.max_attachment_chunk_bytes = std::min<std::size_t>(
       core_config.limits.max_attachment_chunk_bytes, s.max_frame_bytes - kChunkFrameOverhead);
-  server::ServerCore core(**store, **blobs, SystemClock::instance(), metrics, core_config);
+  server::ServerCore core(store, blobs, SystemClock::instance(), metrics, core_config);
 
   gateway::GatewayConfig gateway_config;
   gateway_config.listen_address = listen->host;

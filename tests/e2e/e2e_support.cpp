@@ -28,7 +28,10 @@ TempDir::~TempDir() {
   if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
 }
 
-Server::Server() : data_("parleyd-e2e"), process_(data_.str()) {
+Server::Server() : Server(std::vector<std::string>{}) {}
+
+Server::Server(std::vector<std::string> extra_config)
+    : data_("parleyd-e2e"), process_(data_.str(), std::move(extra_config)) {
   started_ = data_.path().empty() ? Status::error(ErrorCode::kInternal, "mkdtemp failed")
                                   : process_.start();
 }

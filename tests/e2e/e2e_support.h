@@ -46,6 +46,8 @@ class TempDir {
 class Server {
  public:
   Server();
+  // With extra TOML lines (e.g. cluster mode's `postgres = "…"`).
+  explicit Server(std::vector<std::string> extra_config);
   bool ok() const { return started_.ok(); }
   const Status& start_status() const { return started_; }
   testing::ParleydProcess& process() { return process_; }
