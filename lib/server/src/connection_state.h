@@ -47,6 +47,7 @@ struct DeliveryState {
   std::map<std::uint64_t, std::size_t> unacked;  // pushed seq -> ciphertext size, until acked
   std::size_t unacked_bytes = 0;
   std::size_t window_bytes = 0;  // the client's smaller byte window (AuthenticateRequest); 0: ours
+  std::uint64_t bus_token = 0;   // this connection's token on the cluster bus; 0: not attached
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

@@ -16,6 +16,7 @@
 #include "connection_state.h"
 #include "link_codes.h"
 #include "parley/proto/frame.h"
+#include "parley/server/cluster_bus.h"
 #include "parley/server/server_core.h"
 #include "parley/store/blob_store.h"
 #include "parley/store/store.h"
@@ -69,6 +70,7 @@ struct ServerCore::Impl {
   Limiters limiters;
   std::atomic<bool> accepting{true};
   std::atomic<std::uint32_t> pow_difficulty_bits;  // config's value until changed at runtime
+  std::atomic<std::uint64_t> next_bus_token{1};    // connection tokens on config.cluster_bus
 
   std::mutex maintenance_mutex;
   std::condition_variable maintenance_wake;
@@ -140,6 +142,15 @@ struct ServerCore::Impl {
                      const std::function<const Bytes&(std::size_t)>& payload_of);
   // Marks the authenticated connection online and queues the first drain.
   void start_delivery(const std::shared_ptr<Connection>& connection);
+  // Cluster mode: attaches the device to the bus (before the first drain) with callbacks that
+  // drain or close the connection; detaches it on close.
+  void attach_to_bus(const std::shared_ptr<Connection>& connection,
+                     const store::DeviceAddress& address);
+  void detach_from_bus(Connection& connection);
+  // A newer connection of the same device (here or on another node): offline, then closed.
+  void close_replaced(const std::shared_ptr<Connection>& connection);
+  // Another node committed something for the connection's device: drain unless one is running.
+  void wake_connection(const std::shared_ptr<Connection>& connection);
   // A message was stored for the connection's device: push it now or schedule a drain.
   void notify_message(const std::shared_ptr<Connection>& connection,
                       const store::StoredEnvelope& envelope);

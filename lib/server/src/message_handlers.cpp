@@ -224,6 +224,8 @@ void ServerCore::Impl::notify_stored(const std::vector<store::DeliveredCopy>& co
                                      std::int64_t timestamp_ms,
                                      const std::function<const Bytes&(std::size_t)>& payload_of) {
   for (std::size_t i = 0; i < copies.size(); ++i) {
+    // Committed first, then woken (cluster_bus.h): a lost wake-up only waits for the next drain.
+    if (config.cluster_bus) config.cluster_bus->wake(copies[i].recipient);
     auto connection = presence.find(copies[i].recipient);
     if (!connection) continue;  // offline: drained on connect
     store::StoredEnvelope stored{copies[i].seq, sender, timestamp_ms, payload_of(i)};
@@ -266,15 +268,7 @@ void ServerCore::Impl::start_delivery(const std::shared_ptr<Connection>& connect
   }
   bool registered = false;
   std::shared_ptr<Connection> replaced = presence.add(address, connection, registered);
-  if (replaced) {
-    {
-      std::lock_guard lock(replaced->delivery_mutex());
-      if (replaced->delivery().online)
-        metrics.add_gauge("parley_authenticated_connections", "", -1);
-      replaced->delivery().online = false;
-    }
-    replaced->close(ErrorCode::kConnectionClosed);  // a newer connection of the same device
-  }
+  if (replaced) close_replaced(replaced);
   if (!registered) return;
   {
     std::lock_guard lock(connection->delivery_mutex());
@@ -283,8 +277,70 @@ void ServerCore::Impl::start_delivery(const std::shared_ptr<Connection>& connect
     d.draining = true;  // live pushes wait until the first drain has run
   }
   metrics.add_gauge("parley_authenticated_connections", "", 1);
+  // Subscribed before the first drain below, so a message committed on another node is either
+  // read by that drain or wakes this connection afterwards.
+  if (config.cluster_bus) attach_to_bus(connection, address);
   // Queued behind the authenticate response, so the device hears "ok" before its messages.
   connection->enqueue([this, connection] { drain(connection); }, /*internal=*/true);
+}
+
+void ServerCore::Impl::close_replaced(const std::shared_ptr<Connection>& connection) {
+  {
+    std::lock_guard lock(connection->delivery_mutex());
+    if (connection->delivery().online)
+      metrics.add_gauge("parley_authenticated_connections", "", -1);
+    connection->delivery().online = false;
+  }
+  connection->close(ErrorCode::kConnectionClosed);  // a newer connection of the same device
+}
+
+void ServerCore::Impl::attach_to_bus(const std::shared_ptr<Connection>& connection,
+                                     const store::DeviceAddress& address) {
+  const std::uint64_t token = next_bus_token.fetch_add(1);
+  {
+    std::lock_guard lock(connection->delivery_mutex());
+    connection->delivery().bus_token = token;  // before attaching: on_close may run meanwhile
+  }
+  // Weak: the bus may hold the callbacks until detach, which the connection's close calls. The
+  // core itself outlives every attachment (each open connection's handler keeps it alive).
+  std::weak_ptr<Connection> weak = connection;
+  ClusterBus::Callbacks callbacks;
+  callbacks.on_wake = [this, weak] {
+    if (auto c = weak.lock()) wake_connection(c);
+  };
+  callbacks.on_replaced = [this, weak] {
+    if (auto c = weak.lock()) close_replaced(c);
+  };
+  // An error leaves the attachment pending in the bus, which wakes us once it is subscribed; the
+  // drain queued next reads whatever is stored meanwhile, so the device is served either way.
+  (void)config.cluster_bus->attach(address, token, std::move(callbacks));
+  // If the connection closed while we attached, on_close may have detached before we attached.
+  if (connection->closed()) config.cluster_bus->detach(address, token);
+}
+
+void ServerCore::Impl::detach_from_bus(Connection& connection) {
+  std::optional<store::DeviceAddress> address;
+  std::uint64_t token = 0;
+  {
+    std::lock_guard lock(connection.delivery_mutex());
+    address = connection.delivery().address;
+    token = connection.delivery().bus_token;
+  }
+  if (config.cluster_bus && address && token != 0) config.cluster_bus->detach(*address, token);
+}
+
+void ServerCore::Impl::wake_connection(const std::shared_ptr<Connection>& connection) {
+  {
+    std::lock_guard lock(connection->delivery_mutex());
+    DeliveryState& d = connection->delivery();
+    if (!d.online || d.broken || d.paused) return;  // acks or a reconnect drain later
+    if (d.draining) {
+      d.wake = true;  // the running drain reads once more before it stops
+      return;
+    }
+    d.draining = true;
+  }
+  schedule_drain(connection);
 }
 
 void ServerCore::Impl::schedule_drain(const std::shared_ptr<Connection>& connection) {

@@ -206,6 +206,7 @@ void ServerCore::Impl::on_close(const std::shared_ptr<Connection>& connection) {
     d.unacked_bytes = 0;
   }
   if (address) presence.remove(*address, connection.get());
+  if (config.cluster_bus) detach_from_bus(*connection);
   if (!connection->ip_key.empty()) limiters.open_per_ip.release(connection->ip_key);
   metrics.add_gauge("parley_connections", "", -1);
 }

@@ -37,6 +37,8 @@ class BlobStore;
 
 namespace parley::server {
 
+class ClusterBus;
+
 // Abuse limits (docs/operations.md explains each default). Every RateLimit is a token bucket:
 // `count` per `period` with a burst of `count`; a count of 0 disables that limit. Refusals answer
 // 502 rate_limited with the limit and when to retry, and leave the connection open; a refused
@@ -103,6 +105,10 @@ struct ServerCoreConfig {  // defaults = production defaults
   std::uint32_t max_pending_uploads = 32;
 
   AbuseLimits abuse;
+
+  // Cluster mode (cluster_bus.h): wake-ups and replacements between nodes over one shared store.
+  // nullptr: a single node. Not owned; it must outlive the core.
+  ClusterBus* cluster_bus = nullptr;
 };
 
 // The largest proof-of-work difficulty accepted (at start and at runtime): 2^32 hashes on average

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// RedisClusterBus against a real Redis Cluster: two ServerCores ("nodes") over one MemoryStore,
+// each with its own RedisCluster client and bus. Live delivery across nodes, the newer connection
+// of a device winning across nodes, and wake-ups after a master with the device's channel is
+// killed and its replica takes over (a message committed during the failover arrives once the
+// subscription is re-made).
+#include "parley/cluster/redis_cluster_bus.h"
+
+#include <gtest/gtest.h>
+
+#include "parley/redis/crc16.h"
+#include "parley/redis/keys.h"
+#include "redis_cluster_process.h"
+#include "test_harness.h"
+
+namespace parley::cluster {
+namespace {
+
+using redis::test::eventually;
+using redis::test::RedisClusterProcess;
+using server::testing::account_from;
+using server::testing::Client;
+using server::testing::Identity;
+using server::testing::status_of;
+
+constexpr auto kWait = std::chrono::seconds(30);
+
+// One parleyd node: its own Redis client, bus and core; the store is shared.
+struct Node {
+  Node(RedisClusterProcess& redis_cluster, store::MemoryStore& store, store::MemoryBlobStore& blobs,
+       const Clock& clock, const std::string& name) {
+    auto connected = redis::RedisCluster::connect(redis_cluster.seeds());
+    EXPECT_TRUE(connected.ok()) << connected.status().to_string();
+    if (!connected.ok()) return;
+    redis = std::move(connected).value();
+    RedisClusterBusOptions options;
+    options.node_id = name;
+    bus = std::make_unique<RedisClusterBus>(*redis, options);
+    server::ServerCoreConfig config = server::testing::CoreFixture::test_config();
+    config.worker_threads = 2;  // wake-ups arrive on the bus's reader thread: queue, don't run
+    config.cluster_bus = bus.get();
+    core = std::make_unique<server::ServerCore>(store, blobs, clock, metrics, config);
+  }
+  ~Node() {
+    if (core) core->shutdown();
+  }
+
+  server::Metrics metrics;
+  std::unique_ptr<redis::RedisCluster> redis;
+  std::unique_ptr<RedisClusterBus> bus;
+  std::unique_ptr<server::ServerCore> core;
+};
+
+class RedisClusterBusTest : public ::testing::Test {
+ protected:
+  // Nodes "a" and "b" on `cluster`; Alice signed in on a, Bob on b.
+  void start(RedisClusterProcess& cluster) {
+    a_ = std::make_unique<Node>(cluster, store_, blobs_, clock_, "node-a");
+    b_ = std::make_unique<Node>(cluster, store_, blobs_, clock_, "node-b");
+    ASSERT_TRUE(a_->core && b_->core);
+    alice_ = std::make_unique<Client>(*a_->core);
+    alice_->sign_up_and_in(alice_id_);
+    bob_ = std::make_unique<Client>(*b_->core);
+    bob_->sign_up_and_in(bob_id_);
+    ASSERT_TRUE(alice_->wait_for_queue_empty());
+    ASSERT_TRUE(bob_->wait_for_queue_empty());
+  }
+  void TearDown() override {
+    // Connections first (they detach), then the nodes.
+    alice_.reset();
+    bob_.reset();
+    a_.reset();
+    b_.reset();
+  }
+
+  bool bob_has(const std::string& ciphertext) const {
+    for (const auto& m : bob_->messages()) {
+      if (m.ciphertext() == ciphertext) return true;
+    }
+    return false;
+  }
+
+  FakeClock clock_;
+  store::MemoryStore store_;
+  store::MemoryBlobStore blobs_;
+  std::unique_ptr<Node> a_;
+  std::unique_ptr<Node> b_;
+  Identity alice_id_;
+  Identity bob_id_;
+  std::unique_ptr<Client> alice_;
+  std::unique_ptr<Client> bob_;
+};
+
+RedisClusterProcess* shared(std::string* error) {
+  return redis::test::shared_cluster(error);
+}
+
+TEST_F(RedisClusterBusTest, LiveMessagesCrossNodesBothWays) {
+  std::string error;
+  RedisClusterProcess* cluster = shared(&error);
+  ASSERT_NE(cluster, nullptr) << error;
+  start(*cluster);
+  EXPECT_EQ(a_->bus->attachments(), 1u);
+  EXPECT_EQ(b_->bus->attachments(), 1u);
+
+  ASSERT_EQ(status_of(alice_->send_message(bob_id_.account, {1}, "message-0001", "hi bob")),
+            ErrorCode::kOk);
+  ASSERT_TRUE(bob_->wait_for_messages(1));
+  EXPECT_EQ(bob_->messages()[0].ciphertext(), "hi bob#1");
+  EXPECT_EQ(account_from(bob_->messages()[0].sender_account_id()), alice_id_.account);
+
+  constexpr int kCount = 20;
+  for (int i = 0; i < kCount; ++i) {
+    std::string id = "message-" + std::to_string(2000 + i);
+    ASSERT_EQ(status_of(bob_->send_message(alice_id_.account, {1}, id, id)), ErrorCode::kOk);
+  }
+  ASSERT_TRUE(alice_->wait_for_messages(kCount));
+  auto received = alice_->messages();
+  ASSERT_EQ(received.size(), static_cast<std::size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) {
+    EXPECT_EQ(received[static_cast<std::size_t>(i)].ciphertext(),
+              "message-" + std::to_string(2000 + i) + "#1");
+  }
+  // Published after each send's response, so the last may still be on its way.
+  EXPECT_TRUE(eventually(
+      [&] { return b_->bus->stats().wakes_published >= static_cast<std::uint64_t>(kCount); },
+      kWait));
+  EXPECT_GE(a_->bus->stats().wakes_received, 1u);
+
+  // Closing detaches: nothing stays subscribed.
+  alice_->close();
+  bob_->close();
+  EXPECT_EQ(a_->bus->attachments(), 0u);
+  EXPECT_EQ(b_->bus->attachments(), 0u);
+}
+
+TEST_F(RedisClusterBusTest, NewerConnectionOnAnotherNodeClosesTheOlder) {
+  std::string error;
+  RedisClusterProcess* cluster = shared(&error);
+  ASSERT_NE(cluster, nullptr) << error;
+  start(*cluster);
+
+  Client bob_on_a(*a_->core);
+  ASSERT_EQ(status_of(bob_on_a.authenticate(bob_id_)), ErrorCode::kOk);
+  ASSERT_TRUE(eventually([&] { return bob_->sink().close_reason().has_value(); }, kWait));
+  EXPECT_EQ(bob_->sink().close_reason(), ErrorCode::kConnectionClosed);
+  EXPECT_FALSE(bob_on_a.sink().close_reason().has_value());
+  EXPECT_EQ(b_->bus->stats().replaced, 1u);
+  bob_->close();  // the gateway reports the close
+
+  // Messages reach the newer connection only.
+  ASSERT_EQ(status_of(alice_->send_message(bob_id_.account, {1}, "message-0001", "moved")),
+            ErrorCode::kOk);
+  ASSERT_TRUE(bob_on_a.wait_for_messages(1));
+  EXPECT_EQ(bob_on_a.messages()[0].ciphertext(), "moved#1");
+  EXPECT_TRUE(bob_->messages().empty());
+
+  // And back: the connection on a is replaced in turn, by b.
+  Client bob_on_b(*b_->core);
+  ASSERT_EQ(status_of(bob_on_b.authenticate(bob_id_)), ErrorCode::kOk);
+  ASSERT_TRUE(eventually([&] { return bob_on_a.sink().close_reason().has_value(); }, kWait));
+  EXPECT_FALSE(bob_on_b.sink().close_reason().has_value());
+}
+
+TEST_F(RedisClusterBusTest, WakeUpsSurviveAFailoverOfTheDevicesMaster) {
+  auto started = RedisClusterProcess::start({.masters = 3, .replicas = true});
+  ASSERT_TRUE(started.ok()) << started.status().to_string();
+  RedisClusterProcess& cluster = **started;
+  start(cluster);
+
+  ASSERT_EQ(status_of(alice_->send_message(bob_id_.account, {1}, "message-0001", "before")),
+            ErrorCode::kOk);
+  ASSERT_TRUE(bob_->wait_for_messages(1));
+
+  // Kill the master that carries Bob's wake-up channel, once its replica has everything.
+  const std::string channel = redis::wakeup_channel(bob_id_.account, bob_id_.device);
+  auto doomed = cluster.master_index_for_slot(redis::key_slot(channel));
+  ASSERT_TRUE(doomed.ok()) << doomed.status().to_string();
+  int doomed_port = cluster.nodes()[static_cast<std::size_t>(*doomed)].port;
+  ASSERT_TRUE(cluster.node_command(doomed_port, {"WAIT", "1", "5000"}).ok());
+  cluster.kill_node(*doomed);
+
+  // Committed while the channel's master is down: its wake-up may be lost or delayed. The store
+  // has it, and the re-made subscription wakes Bob's connection, which drains it.
+  ASSERT_EQ(status_of(alice_->send_message(bob_id_.account, {1}, "message-0002", "during")),
+            ErrorCode::kOk);
+  ASSERT_TRUE(
+      eventually([&] { return b_->bus->stats().resubscriptions >= 1; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(eventually([&] { return bob_has("during#1"); }, kWait));
+
+  // And live wake-ups work again through the replica that took over.
+  ASSERT_EQ(status_of(alice_->send_message(bob_id_.account, {1}, "message-0003", "after")),
+            ErrorCode::kOk);
+  ASSERT_TRUE(eventually([&] { return bob_has("after#1"); }, kWait));
+  auto messages = bob_->messages();
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[1].ciphertext(), "during#1");
+  EXPECT_EQ(messages[2].ciphertext(), "after#1");
+}
+
+}  // namespace
+}  // namespace parley::cluster
