@@ -133,6 +133,12 @@ void add_serve_options(CLI::App& c, ServeSettings& s) {
                "cluster mode: which of the 1024 logical shards each --postgres backend holds, as "
                "\"first-last:backend, ...\" (e.g. \"0-511:0, 512-1023:1\"); empty: equal ranges in "
                "order. Every node must use the same map (docs/operations.md: moving a shard)");
+  c.add_option("--redis", s.redis,
+               "cluster mode: Redis Cluster seed nodes \"host:port, ...\" that carry wake-ups "
+               "between parleyd nodes, so a message stored by one node reaches a device connected "
+               "to another at once (needs --postgres); empty: at the device's next drain");
+  c.add_option("--node-id", s.node_id,
+               "cluster mode: this node's name in Redis, unique among the nodes; empty: random");
   c.add_option("--postgres-connections", s.postgres_connections,
                "cluster mode: connections this node opens to each PostgreSQL backend")
       ->capture_default_str()

@@ -55,7 +55,9 @@ struct ServeSettings {
   std::string postgres;                     // libpq connection strings, ';' between backends
   std::string shard_map;                    // "first-last:backend, …"; empty: spread evenly
   std::uint32_t postgres_connections = 16;  // per backend, per node
-  std::string cert_key_type = "p256";       // for a generated certificate: p256 | ed25519
+  std::string redis;    // Redis Cluster seeds "host:port, …": wake-ups between nodes
+  std::string node_id;  // this node's name among the nodes; empty: random at each start
+  std::string cert_key_type = "p256";  // for a generated certificate: p256 | ed25519
   std::string log_level = "info";
 };
 

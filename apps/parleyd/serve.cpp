@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "cluster_setup.h"
 #include "parley/gateway/certificate.h"
 #include "parley/gateway/gateway.h"
 #include "parley/server/metrics.h"
@@ -131,6 +132,11 @@ int serve(const ServeSettings& s) {
   }
   store::Store& store = *stores->store;
   store::BlobStore& blobs = *stores->blobs;
+  auto cluster = connect_cluster(s);  // before the core, which must not outlive it
+  if (!cluster.ok()) {
+    spdlog::error("{}", cluster.status().to_string());
+    return 1;
+  }
 
   server::Metrics metrics;
   server::export_store_metrics(metrics, store);
@@ -145,6 +151,7 @@ int serve(const ServeSettings& s) {
   core_config.attachment_retention = std::chrono::hours(24) * s.attachment_retention_days;
   core_config.attachment_quota_bytes = s.attachment_quota_mb << 20;
   core_config.max_pending_uploads = s.max_pending_uploads;
+  core_config.cluster_bus = cluster->bus.get();  // nullptr: one node
   {
     using std::chrono::hours;
     using std::chrono::minutes;

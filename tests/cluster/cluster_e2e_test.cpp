@@ -12,11 +12,28 @@
 
 #include "e2e_support.h"
 #include "postgres_process.h"
+#include "redis_cluster_process.h"
 
 namespace parley::e2e {
 namespace {
 
 using store::testing::PostgresProcess;
+using namespace std::chrono_literals;
+
+// Keeps `device` listening (live pushes, no reconnect) until it has `count` texts or `timeout`
+// passes.
+Status listen_for(Device& device, std::size_t count, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (device.texts().size() < count && std::chrono::steady_clock::now() < deadline) {
+    Status status = device->listen(
+        [&] {
+          return device.texts().size() < count && std::chrono::steady_clock::now() < deadline;
+        },
+        50ms);
+    if (!status.ok()) return status;
+  }
+  return Status();
+}
 
 // parleyd's config lines for a store on these PostgreSQL databases (one backend each).
 std::vector<std::string> cluster_config(const std::vector<std::string>& conninfos) {
@@ -116,6 +133,102 @@ TEST_F(ClusterE2eTest, AccountsSpreadOverTwoBackendsAndTalkAcrossThem) {
     ASSERT_OK((*devices[i])->sync());
     EXPECT_EQ(devices[i]->texts(), std::vector<std::string>{"hello user" + std::to_string(i)});
   }
+}
+
+// Nodes with a Redis Cluster between them (--redis): live delivery across nodes, and a node
+// killed mid-traffic while its clients move to the other node.
+class RedisClusterE2eTest : public ClusterE2eTest {
+ protected:
+  void SetUp() override {
+    ClusterE2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto redis = redis::test::RedisClusterProcess::start({});
+    ASSERT_TRUE(redis.ok()) << redis.status().to_string();
+    redis_ = std::move(redis).value();
+  }
+
+  // Nodes share one certificate, as nodes behind one name do, so a client's trust holds for all.
+  std::vector<std::string> node_config(Server* first) const {
+    std::vector<std::string> config = cluster_config({conninfo_});
+    std::string seeds;
+    for (const auto& seed : redis_->seeds()) seeds += (seeds.empty() ? "" : ", ") + seed;
+    config.push_back("redis = \"" + seeds + "\"");
+    if (first != nullptr) {
+      const std::string tls = first->process().data_dir() + "/tls/";
+      config.push_back("cert = \"" + tls + "server-cert.pem\"");
+      config.push_back("key = \"" + tls + "server-key.pem\"");
+    }
+    return config;
+  }
+
+  // A device's settings for `node`, trusting the certificate the nodes share (the first's).
+  static client::ServerSettings settings_for(const Server& node, const Server& first) {
+    client::ServerSettings settings = node.settings();
+    settings.trust.ca_file = first.cert_file();
+    return settings;
+  }
+
+  std::unique_ptr<redis::test::RedisClusterProcess> redis_;
+};
+
+TEST_F(RedisClusterE2eTest, AMessageOnOneNodeReachesADeviceListeningOnAnotherAtOnce) {
+  Server node_a(node_config(nullptr));
+  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
+  Server node_b(node_config(&node_a));
+  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  Device alice(node_a);
+  Device bob(node_b);
+  ASSERT_OK(alice.sign_up("alice"));
+  ASSERT_OK(bob.sign_up("bob", settings_for(node_b, node_a)));
+
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(alice->queue_text("bob", "live " + std::to_string(i)).ok());
+    ASSERT_OK(alice->flush());
+  }
+  // Bob never reconnects: node B pushes because node A woke it through Redis.
+  ASSERT_OK(listen_for(bob, 5, 30s));
+  EXPECT_EQ(bob.texts(),
+            (std::vector<std::string>{"live 0", "live 1", "live 2", "live 3", "live 4"}));
+  ASSERT_TRUE(bob->queue_text("alice", "and back").ok());
+  ASSERT_OK(bob->flush());
+  ASSERT_OK(listen_for(alice, 1, 30s));
+  EXPECT_EQ(alice.texts(), std::vector<std::string>{"and back"});
+}
+
+TEST_F(RedisClusterE2eTest, ANodeKilledMidTrafficLosesNothingAndDuplicatesNothing) {
+  Server node_a(node_config(nullptr));
+  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
+  Server node_b(node_config(&node_a));
+  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  // Alice knows both nodes: A first, B as another endpoint of the same server.
+  client::ServerSettings alice_settings = node_a.settings();
+  alice_settings.network.endpoints.push_back("127.0.0.1:" +
+                                             std::to_string(node_b.process().port()));
+  Device alice(node_a);
+  Device bob(node_b);
+  ASSERT_OK(alice.sign_up("alice", alice_settings));
+  ASSERT_OK(bob.sign_up("bob", settings_for(node_b, node_a)));
+
+  constexpr int kMessages = 40;
+  for (int i = 0; i < kMessages; ++i) {
+    if (i == kMessages / 2) node_a.process().kill9();  // mid-traffic
+    ASSERT_TRUE(alice->queue_text("bob", "m" + std::to_string(i)).ok());
+    // After the kill the flush fails until alice's client races to node B; the outbox keeps
+    // the message and the next flush sends the same bytes (exactly once by its dedupe id).
+    Status flushed = alice->flush();
+    for (int attempt = 0; !flushed.ok() && attempt < 20; ++attempt) {
+      alice->disconnect();
+      flushed = alice->flush();
+    }
+    ASSERT_OK(flushed);
+  }
+  ASSERT_OK(listen_for(bob, kMessages, 60s));
+  std::vector<std::string> expected;
+  for (int i = 0; i < kMessages; ++i) expected.push_back("m" + std::to_string(i));
+  EXPECT_EQ(bob.texts(), expected);  // every one, once, in order
+  bob->disconnect();
+  ASSERT_OK(bob->sync());
+  EXPECT_EQ(bob.texts().size(), static_cast<std::size_t>(kMessages));
 }
 
 }  // namespace
