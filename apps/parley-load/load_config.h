@@ -33,6 +33,9 @@ struct LoadConfig {
 
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
+  // Parley only: more nodes of one cluster on `host` (parleyd --redis): devices alternate between
+  // the nodes, so every relay pair's messages cross from one node to the other.
+  std::vector<std::uint16_t> also_ports;
   // Local addresses to bind outgoing connections to, used round robin (e.g. 127.0.0.2 …): one
   // source address has only ~28,000 ephemeral ports, and servers limit connections per address.
   std::vector<std::string> source_addresses;

@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"parley", "mqtt", "xmpp"}));
   app.add_option("--host", config.host, "server address")->capture_default_str();
   app.add_option("--port", config.port, "server port")->required();
+  app.add_option("--also-port", config.also_ports,
+                 "parley: another node of the same cluster on --host (repeatable); devices "
+                 "alternate between the nodes, so relay pairs cross nodes");
   app.add_option("--connections", config.connections, "idle: connections to hold")
       ->capture_default_str();
   app.add_option("--pairs", config.pairs, "relay/offline: pairs of devices")->capture_default_str();
@@ -113,6 +116,10 @@ int main(int argc, char** argv) {
   }
   config.scenario = scenarios.at(scenario_text);
   config.target = targets.at(target_text);
+  if (!config.also_ports.empty() && config.target != Target::kParley) {
+    std::cerr << "parley-load: --also-port is for --target parley (a parleyd cluster)\n";
+    return 2;
+  }
   for (unsigned i = 0; i < loopback_sources; ++i) {
     config.source_addresses.push_back("127.0.0." + std::to_string(i + 2));
   }

@@ -89,7 +89,9 @@ struct Loop : EventLoop {
 struct Run {
   const LoadConfig& config;
   asio::ssl::context tls{asio::ssl::context::tls_client};
-  tcp::endpoint server;
+  // The node each device connects to: device i to nodes[i % nodes.size()], so with two nodes
+  // every relay pair (devices 2k, 2k+1) straddles them (--also-port).
+  std::vector<tcp::endpoint> nodes;
   std::vector<asio::ip::address> sources;
   MeasuredWindow window{0, UINT64_MAX};
   bool sending = false;
@@ -256,12 +258,13 @@ asio::awaitable<void> connect(Run& run, Conn& c) {
   auto ws = std::make_unique<Stream>(loop.io, run.tls);
   tcp::socket& socket = ws->next_layer().next_layer();
   beast::error_code ec;
-  socket.open(run.server.protocol(), ec);
+  const tcp::endpoint& node = run.nodes[c.index % run.nodes.size()];
+  socket.open(node.protocol(), ec);
   if (!ec && !run.sources.empty()) {
     socket.set_option(asio::socket_base::reuse_address(true), ec);
     socket.bind(tcp::endpoint(run.sources[c.index % run.sources.size()], 0), ec);
   }
-  if (!ec) co_await socket.async_connect(run.server, with_error(ec));
+  if (!ec) co_await socket.async_connect(node, with_error(ec));
   if (ec) {
     on_failed(run, c, "connect: " + ec.message());
     co_return;
@@ -357,7 +360,8 @@ class Runner {
     beast::error_code ec;
     const auto address = asio::ip::make_address(config.host, ec);
     if (ec) return Status::error(ErrorCode::kInvalidArgument, "--host must be an IP address");
-    run_.server = tcp::endpoint(address, config.port);
+    run_.nodes = {tcp::endpoint(address, config.port)};
+    for (std::uint16_t port : config.also_ports) run_.nodes.emplace_back(address, port);
     PARLEY_ASSIGN_OR_RETURN(run_.sources, parse_sources(config));
     SSL_CTX_set_min_proto_version(run_.tls.native_handle(), TLS1_3_VERSION);
     if (config.ca_file.empty()) {

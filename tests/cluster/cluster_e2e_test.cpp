@@ -13,6 +13,7 @@
 #include "e2e_support.h"
 #include "postgres_process.h"
 #include "redis_cluster_process.h"
+#include "run_support.h"
 
 namespace parley::e2e {
 namespace {
@@ -77,6 +78,34 @@ TEST_F(ClusterE2eTest, AMessageAcceptedByANodeOnPostgresSurvivesItsKillNine) {
   // A second drain finds nothing new: delivered exactly once.
   ASSERT_OK(bob->sync());
   EXPECT_EQ(bob.texts().size(), 1u);
+}
+
+TEST_F(ClusterE2eTest, APostgresRestartIsRiddenOutByRetries) {
+  Server node(cluster_config({conninfo_}));
+  ASSERT_TRUE(node.ok()) << node.start_status().to_string() << node.process().log();
+  Device alice(node);
+  Device bob(node);
+  ASSERT_OK(alice.sign_up("alice"));
+  ASSERT_OK(bob.sign_up("bob"));
+  ASSERT_TRUE(alice->queue_text("bob", "before").ok());
+  ASSERT_OK(alice->flush());
+
+  postgres_.stop();
+  ASSERT_TRUE(alice->queue_text("bob", "during").ok());
+  // The node answers with an error instead of an ack: the message stays in alice's outbox.
+  EXPECT_FALSE(alice->flush().ok());
+  ASSERT_TRUE(postgres_.start()) << postgres_.failure();
+  Status flushed = alice->flush();
+  for (int attempt = 0; !flushed.ok() && attempt < 20; ++attempt) {
+    alice->disconnect();
+    flushed = alice->flush();
+  }
+  ASSERT_OK(flushed);
+  ASSERT_TRUE(alice->queue_text("bob", "after").ok());
+  ASSERT_OK(alice->flush());
+  bob->disconnect();
+  ASSERT_OK(bob->sync());
+  EXPECT_EQ(bob.texts(), (std::vector<std::string>{"before", "during", "after"}));
 }
 
 TEST_F(ClusterE2eTest, TwoNodesOnOneStoreDeliverEachOthersMessagesAtTheNextDrain) {
@@ -229,6 +258,33 @@ TEST_F(RedisClusterE2eTest, ANodeKilledMidTrafficLosesNothingAndDuplicatesNothin
   bob->disconnect();
   ASSERT_OK(bob->sync());
   EXPECT_EQ(bob.texts().size(), static_cast<std::size_t>(kMessages));
+}
+
+TEST_F(RedisClusterE2eTest, ParleyLoadRelaysBetweenTwoNodes) {
+  // The load generator's limits off, as bench/parleyd-bench.toml has them.
+  const std::vector<std::string> load_limits = {
+      "connections_per_ip_per_minute = 0", "max_connections_per_ip = 0",
+      "signups_per_ip_per_hour = 0", "sends_per_account_per_minute = 0",
+      "prekey_fetches_per_account_per_minute = 0"};
+  auto with_limits = [&](std::vector<std::string> config) {
+    config.insert(config.end(), load_limits.begin(), load_limits.end());
+    return config;
+  };
+  Server node_a(with_limits(node_config(nullptr)));
+  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
+  Server node_b(with_limits(node_config(&node_a)));
+  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  // Devices alternate between the nodes, so each pair's messages cross from one to the other.
+  auto run = load::testing::run_load({"relay", "--port", std::to_string(node_a.process().port()),
+                                      "--also-port", std::to_string(node_b.process().port()),
+                                      "--ca-file", node_a.cert_file(), "--pairs", "8", "--duration",
+                                      "2s", "--warmup", "300ms", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  const double sent = load::testing::json_number(run.out, "sent").value_or(0);
+  EXPECT_GT(sent, 0) << run.out;
+  EXPECT_EQ(load::testing::json_number(run.out, "delivered"), sent) << run.out;
+  EXPECT_EQ(load::testing::json_number(run.out, "duplicates"), 0) << run.out;
+  EXPECT_EQ(load::testing::json_number(run.out, "errors"), 0) << run.out;
 }
 
 }  // namespace
