@@ -42,12 +42,7 @@ void DesktopApp::show_first_run() {
 void DesktopApp::show_unlock() {
   auto* dialog = new UnlockDialog(*bridge_, options_.home);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
-  connect(dialog, &QDialog::accepted, this, [this] {
-    // A passphrase home whose account was never finished: first run again, on the open store.
-    bridge_->call<bool>(
-        this, [](client::Client& c) { return c.initialized(); },
-        [this](bool initialized) { initialized ? show_main_window() : show_first_run(); });
-  });
+  connect(dialog, &QDialog::accepted, this, &DesktopApp::continue_after_open);
   connect(dialog, &QDialog::rejected, this, [this] { emit finished(0); });
   dialog_ = dialog;
   dialog->show();
@@ -62,10 +57,15 @@ void DesktopApp::open_key_file_home() {
       fail(QString::fromStdString(status.message()));
       return;
     }
-    bridge_->call<bool>(
-        this, [](client::Client& c) { return c.initialized(); },
-        [this](bool initialized) { initialized ? show_main_window() : show_first_run(); });
+    continue_after_open();
   });
+}
+
+void DesktopApp::continue_after_open() {
+  // A home whose account was never finished (its store exists): first run again, on that store.
+  bridge_->call<bool>(
+      this, [](client::Client& c) { return c.initialized(); },
+      [this](bool initialized) { initialized ? show_main_window() : show_first_run(); });
 }
 
 void DesktopApp::show_main_window() {

@@ -45,6 +45,7 @@ class DesktopApp : public QObject {
   void show_first_run();
   void show_unlock();
   void open_key_file_home();
+  void continue_after_open();  // the store is open: main window, or first run if no account yet
   void show_main_window();
   void fail(const QString& why);
 
