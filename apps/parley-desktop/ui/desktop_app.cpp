@@ -51,7 +51,6 @@ void DesktopApp::show_unlock() {
 void DesktopApp::open_key_file_home() {
   BridgeOptions options;
   options.home = options_.home;
-  options.download_dir = options_.download_dir;
   bridge_->open(options, this, [this](const Status& status) {
     if (!status.ok()) {
       fail(QString::fromStdString(status.message()));
@@ -69,6 +68,15 @@ void DesktopApp::continue_after_open() {
 }
 
 void DesktopApp::show_main_window() {
+  // Here rather than at open: first run and unlock open the store themselves.
+  if (!options_.download_dir.empty()) {
+    bridge_->run(
+        [dir = options_.download_dir](client::Client& c) {
+          c.set_download_dir(dir);
+          return Status();
+        },
+        tr("Download folder"));
+  }
   window_ = std::make_unique<MainWindow>(*bridge_);
   window_->show();
   emit mainWindowShown(window_.get());
