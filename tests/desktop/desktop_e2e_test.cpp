@@ -210,7 +210,9 @@ void DesktopE2eTest::type_and_send(MainWindow* window, const QString& text) {
 void DesktopE2eTest::firstRunCreatesAccounts() {
   alice_ = std::make_unique<DesktopApp>(options("alice"));
   create_account(*alice_, "alice", kAlicePassphrase);
-  bob_ = std::make_unique<DesktopApp>(options("bob"));
+  DesktopOptions bob_options = options("bob");
+  bob_options.download_dir = root_.filePath("bob-downloads").toStdString();  // --download-dir
+  bob_ = std::make_unique<DesktopApp>(bob_options);
   create_account(*bob_, "bob", "");
   QTRY_COMPARE(window(alice_)->windowTitle(), QString("Parley — alice"));
   screenshot(window(alice_), "02-empty-main-window");
@@ -315,6 +317,8 @@ void DesktopE2eTest::pictureFileArrivesAsThumbnail() {
   QFile copy(received.file_path);
   QVERIFY(original.open(QIODevice::ReadOnly));
   QVERIFY2(copy.open(QIODevice::ReadOnly), qPrintable(received.file_path));
+  QVERIFY2(received.file_path.startsWith(root_.filePath("bob-downloads") + "/"),
+           qPrintable(received.file_path));
   QCOMPARE(copy.readAll(), original.readAll());
   const QModelIndex index = bob->messages().index(file_row(bob->messages(), "sunset.png"));
   QVERIFY(index.data(MessageListModel::kIsImageRole).toBool());
