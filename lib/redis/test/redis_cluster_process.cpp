@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -18,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "connection.h"  // lib/redis/src
 #include "parley/redis/slot_map.h"
 
 namespace parley::redis::test {
@@ -52,27 +52,6 @@ int free_port_pair(std::set<int>& taken) {
       taken.insert(port + 10000);
       return port;
     }
-  }
-}
-
-RedisValue convert(const redisReply& reply) {
-  switch (reply.type) {
-    case REDIS_REPLY_INTEGER:
-      return RedisValue::integer(reply.integer);
-    case REDIS_REPLY_STRING:
-      return RedisValue::string(std::string(reply.str, reply.len));
-    case REDIS_REPLY_STATUS:
-      return RedisValue::status(std::string(reply.str, reply.len));
-    case REDIS_REPLY_ERROR:
-      return RedisValue::error(std::string(reply.str, reply.len));
-    case REDIS_REPLY_ARRAY: {
-      std::vector<RedisValue> elements;
-      for (std::size_t i = 0; i < reply.elements; ++i)
-        elements.push_back(convert(*reply.element[i]));
-      return RedisValue::array(std::move(elements));
-    }
-    default:
-      return RedisValue::nil();
   }
 }
 
@@ -240,28 +219,11 @@ std::vector<std::string> RedisClusterProcess::seeds() const {
 }
 
 Result<RedisValue> RedisClusterProcess::node_command(int port, const Args& argv) const {
-  redisContext* context = redisConnectWithTimeout("127.0.0.1", port, timeval{2, 0});
-  if (context == nullptr || context->err != 0) {
-    if (context != nullptr) redisFree(context);
-    return Status::error(ErrorCode::kUnavailable, "cannot connect to node");
-  }
-  redisSetTimeout(context, timeval{10, 0});
-  std::vector<const char*> pointers;
-  std::vector<std::size_t> lengths;
-  for (const std::string& arg : argv) {
-    pointers.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  auto* reply = static_cast<redisReply*>(
-      redisCommandArgv(context, static_cast<int>(argv.size()), pointers.data(), lengths.data()));
-  if (reply == nullptr) {
-    redisFree(context);
-    return Status::error(ErrorCode::kUnavailable, "node did not answer");
-  }
-  RedisValue value = convert(*reply);
-  freeReplyObject(reply);
-  redisFree(context);
-  return value;
+  // The library's own connection: the same hiredis call and reply conversion the client uses.
+  PARLEY_ASSIGN_OR_RETURN(
+      auto connection, detail::Connection::open(NodeAddress{"127.0.0.1", port},
+                                                std::chrono::seconds(2), std::chrono::seconds(10)));
+  return connection->call(argv);
 }
 
 Result<int> RedisClusterProcess::master_index_for_slot(std::uint16_t slot) const {
