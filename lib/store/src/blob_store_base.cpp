@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "parley/util/encoding.h"
+#include "validation.h"
 
 namespace parley::store {
 
@@ -70,14 +71,7 @@ void BlobStoreBase::adopt(std::shared_ptr<Entry> entry) {
 Status BlobStoreBase::create(const BlobId& id, const AccountId& owner, std::uint64_t size,
                              std::int64_t now_ms, std::int64_t expires_ms,
                              const BlobLimits& limits) {
-  if (size == 0) return Status::error(ErrorCode::kInvalidArgument, "blob size 0");
-  if (expires_ms <= now_ms) {
-    return Status::error(ErrorCode::kInvalidArgument, "blob would expire at once");
-  }
-  if (size > limits.max_blob_bytes) {
-    return Status::error(ErrorCode::kTooLarge,
-                         "blob exceeds " + std::to_string(limits.max_blob_bytes) + " bytes");
-  }
+  PARLEY_RETURN_IF_ERROR(validate_new_blob(size, now_ms, expires_ms, limits));
   auto entry = std::make_shared<Entry>();
   entry->id = id;
   entry->info = BlobInfo{owner, size, 0, now_ms, expires_ms};
@@ -98,16 +92,7 @@ Status BlobStoreBase::create(const BlobId& id, const AccountId& owner, std::uint
         if (e.received.load() < e.info.size) ++incomplete;
       }
     }
-    if (used + size > limits.quota_bytes_per_account) {
-      return Status::error(ErrorCode::kQuotaExceeded,
-                           "the account's blobs would exceed its quota of " +
-                               std::to_string(limits.quota_bytes_per_account) + " bytes");
-    }
-    if (limits.max_incomplete_per_account != 0 && incomplete >= limits.max_incomplete_per_account) {
-      return Status::error(
-          ErrorCode::kResourceExhausted,
-          "the account has " + std::to_string(incomplete) + " unfinished uploads, its limit");
-    }
+    PARLEY_RETURN_IF_ERROR(admit_new_blob(used, incomplete, size, limits));
     insert_locked(entry);  // reserves the quota while we write
   }
   Status stored = store_new(*entry);

@@ -7,6 +7,7 @@
 #include "pg_migrations.h"
 #include "pg_pool.h"
 #include "pg_sql.h"
+#include "validation.h"
 
 namespace parley::store {
 namespace {
@@ -96,14 +97,7 @@ Result<std::unique_ptr<PgBlobStore>> PgBlobStore::open(const PgStoreOptions& opt
 
 Status PgBlobStore::create(const BlobId& id, const AccountId& owner, std::uint64_t size,
                            std::int64_t now_ms, std::int64_t expires_ms, const BlobLimits& limits) {
-  if (size == 0) return Status::error(ErrorCode::kInvalidArgument, "blob size 0");
-  if (expires_ms <= now_ms) {
-    return Status::error(ErrorCode::kInvalidArgument, "blob would expire at once");
-  }
-  if (size > limits.max_blob_bytes) {
-    return Status::error(ErrorCode::kTooLarge,
-                         "blob exceeds " + std::to_string(limits.max_blob_bytes) + " bytes");
-  }
+  PARLEY_RETURN_IF_ERROR(validate_new_blob(size, now_ms, expires_ms, limits));
   return impl_->pool.run([&](Session& db) -> Status {
     db.exec(kLockOwner, owner_lock_key(owner));
     if (!db.exec(kBlob, bin(id)).empty() || !db.exec(kTombstone, bin(id)).empty()) {
@@ -112,16 +106,7 @@ Status PgBlobStore::create(const BlobId& id, const AccountId& owner, std::uint64
     pqxx::row usage = db.exec(kOwnerUsage, bin(owner), now_ms).at(0);
     const auto used = usage[0].as<std::uint64_t>();
     const auto incomplete = usage[1].as<std::uint64_t>();
-    if (used + size > limits.quota_bytes_per_account) {
-      return Status::error(ErrorCode::kQuotaExceeded,
-                           "the account's blobs would exceed its quota of " +
-                               std::to_string(limits.quota_bytes_per_account) + " bytes");
-    }
-    if (limits.max_incomplete_per_account != 0 && incomplete >= limits.max_incomplete_per_account) {
-      return Status::error(
-          ErrorCode::kResourceExhausted,
-          "the account has " + std::to_string(incomplete) + " unfinished uploads, its limit");
-    }
+    PARLEY_RETURN_IF_ERROR(admit_new_blob(used, incomplete, size, limits));
     db.exec(kInsertBlob, bin(id), bin(owner), pg::to_bigint(size), now_ms, expires_ms);
     return Status{};
   });

@@ -71,4 +71,32 @@ Status queue_full_error(const DeviceAddress& address, std::uint64_t cap) {
                                                   std::to_string(cap) + " messages (its cap)");
 }
 
+Status validate_new_blob(std::uint64_t size, std::int64_t now_ms, std::int64_t expires_ms,
+                         const BlobLimits& limits) {
+  if (size == 0) return Status::error(ErrorCode::kInvalidArgument, "blob size 0");
+  if (expires_ms <= now_ms) {
+    return Status::error(ErrorCode::kInvalidArgument, "blob would expire at once");
+  }
+  if (size > limits.max_blob_bytes) {
+    return Status::error(ErrorCode::kTooLarge,
+                         "blob exceeds " + std::to_string(limits.max_blob_bytes) + " bytes");
+  }
+  return Status();
+}
+
+Status admit_new_blob(std::uint64_t used, std::uint64_t incomplete, std::uint64_t size,
+                      const BlobLimits& limits) {
+  if (used + size > limits.quota_bytes_per_account) {
+    return Status::error(ErrorCode::kQuotaExceeded,
+                         "the account's blobs would exceed its quota of " +
+                             std::to_string(limits.quota_bytes_per_account) + " bytes");
+  }
+  if (limits.max_incomplete_per_account != 0 && incomplete >= limits.max_incomplete_per_account) {
+    return Status::error(
+        ErrorCode::kResourceExhausted,
+        "the account has " + std::to_string(incomplete) + " unfinished uploads, its limit");
+  }
+  return Status();
+}
+
 }  // namespace parley::store
