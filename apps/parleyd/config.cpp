@@ -134,9 +134,11 @@ void add_serve_options(CLI::App& c, ServeSettings& s) {
                "\"first-last:backend, ...\" (e.g. \"0-511:0, 512-1023:1\"); empty: equal ranges in "
                "order. Every node must use the same map (docs/operations.md: moving a shard)");
   c.add_option("--redis", s.redis,
-               "cluster mode: Redis Cluster seed nodes \"host:port, ...\" that carry wake-ups "
-               "between parleyd nodes, so a message stored by one node reaches a device connected "
-               "to another at once (needs --postgres); empty: at the device's next drain");
+               "cluster mode: Redis Cluster seed nodes \"host:port, ...\" shared by the parleyd "
+               "nodes for wake-ups (a message stored by one node reaches a device connected to "
+               "another at once), abuse limits and device-link codes (needs --postgres); empty: "
+               "delivery waits for the device's next drain, limits count per node, and a device "
+               "links through its primary's node");
   c.add_option("--node-id", s.node_id,
                "cluster mode: this node's name in Redis, unique among the nodes; empty: random");
   c.add_option("--postgres-connections", s.postgres_connections,

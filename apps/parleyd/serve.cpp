@@ -140,6 +140,7 @@ int serve(const ServeSettings& s) {
 
   server::Metrics metrics;
   server::export_store_metrics(metrics, store);
+  export_cluster_metrics(metrics, *cluster);
   server::ServerCoreConfig core_config;
   core_config.pow_difficulty_bits = s.pow_difficulty;
   core_config.worker_threads = s.workers;
@@ -151,7 +152,10 @@ int serve(const ServeSettings& s) {
   core_config.attachment_retention = std::chrono::hours(24) * s.attachment_retention_days;
   core_config.attachment_quota_bytes = s.attachment_quota_mb << 20;
   core_config.max_pending_uploads = s.max_pending_uploads;
-  core_config.cluster_bus = cluster->bus.get();  // nullptr: one node
+  // nullptr for each: one node.
+  core_config.cluster_bus = cluster->bus.get();
+  core_config.shared_rate_limits = cluster->rate_limits.get();
+  core_config.link_codes = cluster->link_codes.get();
   {
     using std::chrono::hours;
     using std::chrono::minutes;

@@ -5,15 +5,21 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "e2e_support.h"
+#include "parley/redis/crc16.h"
+#include "parley/redis/keys.h"
+#include "parley/util/encoding.h"
 #include "postgres_process.h"
 #include "redis_cluster_process.h"
 #include "run_support.h"
+#include "test_client.h"
 
 namespace parley::e2e {
 namespace {
@@ -197,8 +203,44 @@ class RedisClusterE2eTest : public ClusterE2eTest {
     return settings;
   }
 
+  // Links `second` to `primary`'s account through `settings` (another node): the primary waits
+  // on its own node, as its app would, for the new device's proof that crosses the nodes.
+  static void link(Device& primary, Device& second, const client::ServerSettings& settings) {
+    auto code = primary->create_link_code();
+    ASSERT_TRUE(code.ok()) << code.status().to_string();
+    Result<std::uint32_t> linked = Status::error(ErrorCode::kInternal, "not run");
+    std::thread waiter([&] { linked = primary->wait_for_link(*code, 30s); });
+    Status joined = second.join(code->text, settings);
+    waiter.join();
+    ASSERT_OK(joined);
+    ASSERT_TRUE(linked.ok()) << linked.status().to_string();
+    EXPECT_EQ(*linked, 2u);
+  }
+
   std::unique_ptr<redis::test::RedisClusterProcess> redis_;
 };
+
+// The value of the first sample named exactly `series` ("name" or "name{labels}") in a /metrics
+// text; -1 when there is none.
+double metric_value(const std::string& text, const std::string& series) {
+  std::size_t at = 0;
+  while ((at = text.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
+    at += series.size();
+  }
+  return -1;
+}
+
+// Warnings a device reported for sends the server refused with kRateLimited.
+std::size_t rate_limited(Device& device) {
+  std::size_t count = 0;
+  for (const auto& event : device.events()) {
+    if (event.kind == client::Event::Kind::kWarning && event.code == ErrorCode::kRateLimited) {
+      ++count;
+    }
+  }
+  return count;
+}
 
 TEST_F(RedisClusterE2eTest, AMessageOnOneNodeReachesADeviceListeningOnAnotherAtOnce) {
   Server node_a(node_config(nullptr));
@@ -258,6 +300,136 @@ TEST_F(RedisClusterE2eTest, ANodeKilledMidTrafficLosesNothingAndDuplicatesNothin
   bob->disconnect();
   ASSERT_OK(bob->sync());
   EXPECT_EQ(bob.texts().size(), static_cast<std::size_t>(kMessages));
+}
+
+TEST_F(RedisClusterE2eTest, ADeviceLinkedThroughAnotherNodeGetsEveryMessageLive) {
+  Server node_a(node_config(nullptr));
+  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
+  Server node_b(node_config(&node_a));
+  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  Device alice(node_a);
+  Device alice2(node_b);
+  Device bob(node_a);
+  ASSERT_OK(alice.sign_up("alice"));
+  ASSERT_OK(bob.sign_up("bob"));
+  // The code comes from node A and is redeemed on node B: link codes live in Redis.
+  ASSERT_NO_FATAL_FAILURE(link(alice, alice2, settings_for(node_b, node_a)));
+
+  const std::vector<std::string> to_alice = {"one", "two", "three"};
+  for (const auto& text : to_alice) {
+    ASSERT_TRUE(bob->queue_text("alice", text).ok());
+    ASSERT_OK(bob->flush());
+  }
+  // Neither device reconnects: node A pushes to alice, node B to alice2 when woken through Redis.
+  ASSERT_OK(listen_for(alice, to_alice.size(), 30s));
+  ASSERT_OK(listen_for(alice2, to_alice.size(), 30s));
+  EXPECT_EQ(alice.texts(), to_alice);
+  EXPECT_EQ(alice2.texts(), to_alice);
+
+  // From the device on node B: bob (node A) gets it, and alice's first device sees it as hers.
+  ASSERT_TRUE(alice2->queue_text("bob", "from alice's second device").ok());
+  ASSERT_OK(alice2->flush());
+  ASSERT_OK(listen_for(bob, 1, 30s));
+  EXPECT_EQ(bob.texts(), std::vector<std::string>{"from alice's second device"});
+  ASSERT_OK(alice->sync());
+  auto history = alice->history("bob", 10);
+  ASSERT_TRUE(history.ok()) << history.status().to_string();
+  ASSERT_FALSE(history->empty());
+  EXPECT_EQ(history->back().body, "from alice's second device");
+  EXPECT_EQ(history->back().direction, client::MessageDirection::kOutgoing);
+  EXPECT_EQ(history->back().sender_device, 2u);
+  // Exactly once everywhere.
+  ASSERT_OK(alice2->sync());
+  EXPECT_EQ(alice2.texts(), to_alice);
+  ASSERT_OK(bob->sync());
+  EXPECT_EQ(bob.texts().size(), 1u);
+}
+
+TEST_F(RedisClusterE2eTest, SendLimitsCountAcrossNodes) {
+  // Six sends per account and minute, on both nodes. Without a shared bucket, moving to the other
+  // node would give an account a fresh budget there.
+  auto limited = [](std::vector<std::string> config) {
+    config.push_back("sends_per_account_per_minute = 6");
+    return config;
+  };
+  Server node_a(limited(node_config(nullptr)));
+  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
+  Server node_b(limited(node_config(&node_a)));
+  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  Device alice(node_a);
+  Device alice2(node_b);
+  Device bob(node_a);
+  ASSERT_OK(alice.sign_up("alice"));
+  ASSERT_OK(bob.sign_up("bob"));
+  ASSERT_NO_FATAL_FAILURE(link(alice, alice2, settings_for(node_b, node_a)));
+
+  // Alice's first device spends the account's budget on node A (linking spent some of it too,
+  // and each message is two sends: to bob, and a copy for her other device).
+  int accepted = 0;
+  while (rate_limited(alice) == 0 && accepted < 10) {
+    ASSERT_TRUE(alice->queue_text("bob", "m" + std::to_string(accepted)).ok());
+    ASSERT_OK(alice->flush());
+    if (rate_limited(alice) == 0) ++accepted;
+  }
+  ASSERT_EQ(rate_limited(alice), 1u) << "node A never refused a send";
+  EXPECT_LE(accepted, 6);
+  // Node B refuses her second device at once: the bucket is the account's, in Redis. (The next
+  // token comes back only after 10 s.)
+  ASSERT_TRUE(alice2->queue_text("bob", "from node B").ok());
+  ASSERT_OK(alice2->flush());
+  EXPECT_EQ(rate_limited(alice2), 1u);
+  // The refused message stays in alice2's outbox (it is sent once the bucket refills).
+  ASSERT_OK(bob->sync());
+  const auto texts = bob.texts();
+  EXPECT_GE(texts.size(), static_cast<std::size_t>(accepted));
+  EXPECT_EQ(std::count(texts.begin(), texts.end(), "from node B"), 0);
+}
+
+TEST_F(RedisClusterE2eTest, DeliveryContinuesAfterTheRestartOfARedisMaster) {
+  Server node_a(node_config(nullptr));
+  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
+  Server node_b(node_config(&node_a));
+  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  Device alice(node_a);
+  Device bob(node_b);
+  ASSERT_OK(alice.sign_up("alice"));
+  ASSERT_OK(bob.sign_up("bob", settings_for(node_b, node_a)));
+  ASSERT_TRUE(alice->queue_text("bob", "before").ok());
+  ASSERT_OK(alice->flush());
+  ASSERT_OK(listen_for(bob, 1, 30s));
+
+  // The master that carries bob's wake-up channel (no replicas: its slots are down until it is
+  // back).
+  auto me = bob->whoami();
+  ASSERT_TRUE(me.ok()) << me.status().to_string();
+  auto account = hex_decode(me->account_id_hex);
+  ASSERT_TRUE(account.ok());
+  const auto slot = redis::key_slot(redis::wakeup_channel(*account, me->device_id));
+  auto master = redis_->master_index_for_slot(slot);
+  ASSERT_TRUE(master.ok()) << master.status().to_string();
+  redis_->kill_node(*master);
+
+  // Node A commits to PostgreSQL and acknowledges; its wake-up is lost with the master.
+  ASSERT_TRUE(alice->queue_text("bob", "during").ok());
+  ASSERT_OK(alice->flush());
+  ASSERT_OK(redis_->restart_node(*master));
+  ASSERT_OK(redis_->wait_until_healthy(60s));
+  // Bob never reconnects: node B re-subscribes his channel once the master is back, and a
+  // re-made subscription drains his mailbox.
+  ASSERT_OK(listen_for(bob, 2, 60s));
+  ASSERT_TRUE(alice->queue_text("bob", "after").ok());
+  ASSERT_OK(alice->flush());
+  ASSERT_OK(listen_for(bob, 3, 30s));
+  EXPECT_EQ(bob.texts(), (std::vector<std::string>{"before", "during", "after"}));
+  // What an operator sees on node B: the re-made subscription.
+  auto scraped = testing::http_get("127.0.0.1", node_b.process().admin_port(), "/metrics");
+  ASSERT_TRUE(scraped.ok()) << scraped.status().to_string();
+  EXPECT_GE(metric_value(scraped->body, "parley_cluster_resubscriptions_total"), 1.0)
+      << scraped->body;
+  EXPECT_EQ(metric_value(scraped->body, "parley_cluster_attachments"), 1.0) << scraped->body;
+  bob->disconnect();
+  ASSERT_OK(bob->sync());
+  EXPECT_EQ(bob.texts().size(), 3u);
 }
 
 TEST_F(RedisClusterE2eTest, ParleyLoadRelaysBetweenTwoNodes) {

@@ -72,7 +72,11 @@ Status Device::sign_up(const std::string& username, const client::ServerSettings
 }
 
 Status Device::join(const std::string& code) {
-  return client_->join_device(server_.settings(), code, std::chrono::seconds(30));
+  return join(code, server_.settings());
+}
+
+Status Device::join(const std::string& code, const client::ServerSettings& settings) {
+  return client_->join_device(settings, code, std::chrono::seconds(30));
 }
 
 std::vector<std::string> Device::texts() const {

@@ -73,6 +73,8 @@ class Device {
   // The same with other routes to the server (relays, endpoints, a proxy).
   Status sign_up(const std::string& username, const client::ServerSettings& settings);
   Status join(const std::string& code);  // join_device with a code from the primary
+  // The same through other routes (another node of a cluster).
+  Status join(const std::string& code, const client::ServerSettings& settings);
   bool is_open() const { return client_ != nullptr; }
 
   client::Client& operator*() { return *client_; }

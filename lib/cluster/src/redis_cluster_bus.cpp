@@ -2,6 +2,7 @@
 #include "parley/cluster/redis_cluster_bus.h"
 
 #include <charconv>
+#include <optional>
 #include <random>
 
 #include "parley/redis/keys.h"
@@ -11,6 +12,42 @@ namespace {
 
 constexpr std::string_view kWakePrefix = "wake:";
 constexpr std::string_view kServePrefix = "serve:";
+constexpr std::string_view kNotePrefix = "note:";
+
+// The kinds' names on the wire: words, so a message read with redis-cli says what it is.
+struct NoticeKindName {
+  server::DeviceNotice::Kind kind;
+  std::string_view name;
+};
+constexpr NoticeKindName kNoticeKinds[] = {
+    {server::DeviceNotice::Kind::kDeviceListChanged, "devices"},
+    {server::DeviceNotice::Kind::kRemoved, "removed"},
+    {server::DeviceNotice::Kind::kPrekeysLow, "prekeys"},
+};
+
+std::optional<std::string_view> notice_kind_name(server::DeviceNotice::Kind kind) {
+  for (const auto& k : kNoticeKinds) {
+    if (k.kind == kind) return k.name;
+  }
+  return std::nullopt;
+}
+
+std::optional<server::DeviceNotice::Kind> notice_kind_from(std::string_view name) {
+  for (const auto& k : kNoticeKinds) {
+    if (k.name == name) return k.kind;
+  }
+  return std::nullopt;
+}
+
+// Decimal digits only (no sign, no space), the whole text, fitting 64 bits.
+std::optional<std::uint64_t> parse_decimal(std::string_view digits) {
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) {
+    return std::nullopt;
+  }
+  return value;
+}
 
 // The next generation of a device's connections, and the node that holds the newest one. The
 // counter only grows (HINCRBY), so "larger is newer" needs no clock; the expiry is refreshed on
@@ -119,6 +156,25 @@ void RedisClusterBus::wake(const store::DeviceAddress& device) {
   }
 }
 
+void RedisClusterBus::notify(const store::DeviceAddress& device,
+                             const server::DeviceNotice& notice) {
+  std::optional<std::string_view> kind = notice_kind_name(notice.kind);
+  if (!kind) {
+    ++notice_errors_;  // a kind this bus cannot name: nothing to send
+    return;
+  }
+  const std::uint64_t count =
+      notice.kind == server::DeviceNotice::Kind::kPrekeysLow ? notice.count : 0;
+  std::string message =
+      std::string(kNotePrefix) + node_id_ + ":" + std::string(*kind) + ":" + std::to_string(count);
+  auto published = redis::spublish(cluster_, channel_of(device), message);
+  if (published.ok()) {
+    ++notices_published_;
+  } else {
+    ++notice_errors_;  // the client finds the change in the store on its next request
+  }
+}
+
 RedisClusterBus::Attachment* RedisClusterBus::find_locked(std::string_view channel,
                                                           std::uint64_t token) {
   auto it = channels_.find(channel);
@@ -161,7 +217,10 @@ void RedisClusterBus::on_message(std::string_view channel, std::string_view mess
     std::string_view digits = message.substr(kServePrefix.size());
     std::uint64_t announced = 0;
     auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), announced);
-    if (error != std::errc() || end != digits.data() + digits.size() || announced == 0) return;
+    if (error != std::errc() || end != digits.data() + digits.size() || announced == 0) {
+      ++ignored_messages_;
+      return;
+    }
     for (std::uint64_t token : tokens) {
       Attachment* a = find_locked(channel, token);
       if (!a) continue;
@@ -171,8 +230,46 @@ void RedisClusterBus::on_message(std::string_view channel, std::string_view mess
         replace_locked(*a);
       }
     }
+    return;
   }
-  // Anything else is not ours (a newer node's message kind): ignored.
+  if (message.starts_with(kNotePrefix)) {
+    on_notice_locked(channel, message.substr(kNotePrefix.size()), tokens);
+    return;
+  }
+  // Anything else is not ours (garbage, or a newer node's message kind): ignored.
+  ++ignored_messages_;
+}
+
+void RedisClusterBus::on_notice_locked(std::string_view channel, std::string_view body,
+                                       const std::vector<std::uint64_t>& tokens) {
+  // "<node id>:<kind>:<count>", split from the right: the node id is whatever precedes.
+  const auto count_colon = body.rfind(':');
+  const auto kind_colon = count_colon == std::string_view::npos || count_colon == 0
+                              ? std::string_view::npos
+                              : body.rfind(':', count_colon - 1);
+  if (kind_colon == std::string_view::npos || kind_colon == 0) {
+    ++ignored_messages_;
+    return;
+  }
+  const std::string_view node = body.substr(0, kind_colon);
+  const auto kind = notice_kind_from(body.substr(kind_colon + 1, count_colon - kind_colon - 1));
+  const auto count = parse_decimal(body.substr(count_colon + 1));
+  if (!kind || !count || (*kind != server::DeviceNotice::Kind::kPrekeysLow && *count != 0)) {
+    ++ignored_messages_;
+    return;
+  }
+  if (node == node_id_) return;  // the core told its own connections directly
+
+  server::DeviceNotice notice;
+  notice.kind = *kind;
+  notice.count = *count;
+  for (std::uint64_t token : tokens) {
+    Attachment* a = find_locked(channel, token);
+    if (!a || a->replaced || !a->callbacks.on_notice) continue;
+    ++notices_received_;
+    auto on_notice = a->callbacks.on_notice;  // copied: the callback may detach
+    on_notice(notice);
+  }
 }
 
 void RedisClusterBus::on_resubscribed(std::string_view channel) {
@@ -199,6 +296,10 @@ RedisClusterBusStats RedisClusterBus::stats() const {
   s.replaced = replaced_.load();
   s.resubscriptions = resubscriptions_.load();
   s.announce_errors = announce_errors_.load();
+  s.notices_published = notices_published_.load();
+  s.notice_errors = notice_errors_.load();
+  s.notices_received = notices_received_.load();
+  s.ignored_messages = ignored_messages_.load();
   return s;
 }
 

@@ -3,11 +3,15 @@
 // each with its own RedisCluster client and bus. Live delivery across nodes, the newer connection
 // of a device winning across nodes, and wake-ups after a master with the device's channel is
 // killed and its replica takes over (a message committed during the failover arrives once the
-// subscription is re-made).
+// subscription is re-made). And the whole of cluster mode's shared state at once: a link code
+// asked for on one node redeemed on the other, the device-list notice crossing back, and one
+// rate limit counted across both nodes.
 #include "parley/cluster/redis_cluster_bus.h"
 
 #include <gtest/gtest.h>
 
+#include "parley/cluster/redis_link_codes.h"
+#include "parley/cluster/redis_rate_limits.h"
 #include "parley/redis/crc16.h"
 #include "parley/redis/keys.h"
 #include "redis_cluster_process.h"
@@ -25,10 +29,14 @@ using server::testing::status_of;
 
 constexpr auto kWait = std::chrono::seconds(30);
 
-// One parleyd node: its own Redis client, bus and core; the store is shared.
+// Sends per account in the test with shared state: counted across both nodes.
+constexpr std::uint64_t kSharedSends = 3;
+
+// One parleyd node: its own Redis client, bus and core; the store is shared. With
+// `shared_state`, also the rate limits and link codes in Redis, as parleyd runs in cluster mode.
 struct Node {
   Node(RedisClusterProcess& redis_cluster, store::MemoryStore& store, store::MemoryBlobStore& blobs,
-       const Clock& clock, const std::string& name) {
+       const Clock& clock, const std::string& name, bool shared_state) {
     auto connected = redis::RedisCluster::connect(redis_cluster.seeds());
     EXPECT_TRUE(connected.ok()) << connected.status().to_string();
     if (!connected.ok()) return;
@@ -39,6 +47,13 @@ struct Node {
     server::ServerCoreConfig config = server::testing::CoreFixture::test_config();
     config.worker_threads = 2;  // wake-ups arrive on the bus's reader thread: queue, don't run
     config.cluster_bus = bus.get();
+    if (shared_state) {
+      limits = std::make_unique<RedisRateLimits>(*redis);
+      link_codes = std::make_unique<RedisLinkCodes>(*redis);
+      config.shared_rate_limits = limits.get();
+      config.link_codes = link_codes.get();
+      config.abuse.sends_per_account = {kSharedSends, std::chrono::hours(1)};
+    }
     core = std::make_unique<server::ServerCore>(store, blobs, clock, metrics, config);
   }
   ~Node() {
@@ -48,15 +63,17 @@ struct Node {
   server::Metrics metrics;
   std::unique_ptr<redis::RedisCluster> redis;
   std::unique_ptr<RedisClusterBus> bus;
+  std::unique_ptr<RedisRateLimits> limits;
+  std::unique_ptr<RedisLinkCodes> link_codes;
   std::unique_ptr<server::ServerCore> core;
 };
 
 class RedisClusterBusTest : public ::testing::Test {
  protected:
   // Nodes "a" and "b" on `cluster`; Alice signed in on a, Bob on b.
-  void start(RedisClusterProcess& cluster) {
-    a_ = std::make_unique<Node>(cluster, store_, blobs_, clock_, "node-a");
-    b_ = std::make_unique<Node>(cluster, store_, blobs_, clock_, "node-b");
+  void start(RedisClusterProcess& cluster, bool shared_state = false) {
+    a_ = std::make_unique<Node>(cluster, store_, blobs_, clock_, "node-a", shared_state);
+    b_ = std::make_unique<Node>(cluster, store_, blobs_, clock_, "node-b", shared_state);
     ASSERT_TRUE(a_->core && b_->core);
     alice_ = std::make_unique<Client>(*a_->core);
     alice_->sign_up_and_in(alice_id_);
@@ -196,6 +213,55 @@ TEST_F(RedisClusterBusTest, WakeUpsSurviveAFailoverOfTheDevicesMaster) {
   ASSERT_EQ(messages.size(), 3u);
   EXPECT_EQ(messages[1].ciphertext(), "during#1");
   EXPECT_EQ(messages[2].ciphertext(), "after#1");
+}
+
+TEST_F(RedisClusterBusTest, LinkCodesNoticesAndRateLimitsAreSharedByTheNodes) {
+  std::string error;
+  RedisClusterProcess* cluster = shared(&error);
+  ASSERT_NE(cluster, nullptr) << error;
+  start(*cluster, /*shared_state=*/true);
+
+  // Alice's primary asks node a for a code; her new device redeems it on node b.
+  wire::Request ask;
+  ask.mutable_create_link_code();
+  wire::Response code = alice_->call(ask);
+  ASSERT_EQ(status_of(code), ErrorCode::kOk) << code.message();
+  EXPECT_EQ(a_->link_codes->stats().created, 1u);
+  Identity second;
+  Client second_on_b(*b_->core);
+  wire::Response linked = second_on_b.link_device(second, code.create_link_code().code());
+  ASSERT_EQ(status_of(linked), ErrorCode::kOk) << linked.message();
+  EXPECT_EQ(second.account, alice_id_.account);
+  EXPECT_EQ(second.device, 2u);
+  EXPECT_EQ(b_->link_codes->stats().taken, 1u);
+
+  // Used once: neither node takes it again.
+  Identity third;
+  Client third_on_a(*a_->core);
+  EXPECT_EQ(status_of(third_on_a.link_device(third, code.create_link_code().code())),
+            ErrorCode::kChallengeInvalid);
+
+  // The link happened on b; Alice's primary on a hears that her device list changed.
+  ASSERT_TRUE(alice_->sink().wait_until([](const std::vector<wire::Frame>& frames) {
+    for (const auto& frame : frames) {
+      if (frame.has_push() && frame.push().has_device_list_changed()) return true;
+    }
+    return false;
+  }));
+  EXPECT_GE(a_->bus->stats().notices_received, 1u);
+
+  // Alice's sends count once across both nodes: her primary on a and her new device on b.
+  ASSERT_EQ(status_of(second_on_b.authenticate(second)), ErrorCode::kOk);
+  std::vector<ErrorCode> answers;
+  for (std::uint64_t i = 0; i <= kSharedSends; ++i) {
+    Client& sender = i % 2 == 0 ? *alice_ : second_on_b;
+    std::string id = "message-" + std::to_string(3000 + i);
+    answers.push_back(status_of(sender.send_message(bob_id_.account, {1}, id, id)));
+  }
+  for (std::uint64_t i = 0; i < kSharedSends; ++i) EXPECT_EQ(answers[i], ErrorCode::kOk) << i;
+  EXPECT_EQ(answers[kSharedSends], ErrorCode::kRateLimited);
+  EXPECT_EQ(a_->limits->stats().errors + b_->limits->stats().errors, 0u);
+  EXPECT_EQ(a_->limits->stats().refused + b_->limits->stats().refused, 1u);
 }
 
 }  // namespace

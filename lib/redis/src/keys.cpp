@@ -20,4 +20,16 @@ std::string wakeup_channel(ByteView account_id, std::uint32_t device_id) {
   return tagged("w:", account_id, device_id);
 }
 
+std::string rate_limit_key(ByteView key, std::string_view name) {
+  return "rl:{" + hex_encode(key) + "}:" + std::string(name);
+}
+
+std::string link_code_key(std::string_view code) {
+  return "lc:" + std::string(code);
+}
+
+std::string link_code_account_key(ByteView account_id) {
+  return "lca:{" + hex_encode(account_id) + "}";
+}
+
 }  // namespace parley::redis

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <random>
 #include <thread>
 
@@ -63,9 +64,91 @@ TEST_F(RateLimitTest, CostIsTakenWholeOrNotAtAll) {
   EXPECT_FALSE(bucket.take(key, 2).value());  // 1 left: refused, nothing taken
   EXPECT_TRUE(bucket.take(key, 1).value());
   EXPECT_FALSE(bucket.take(key, 1).value());
-  EXPECT_FALSE(bucket.take(fresh_key("big"), 6).value());  // more than the capacity
-  EXPECT_EQ(bucket.take(key, 0).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(bucket.take(key, 0).value());  // nothing owed: a zero cost passes
   EXPECT_EQ(bucket.take(key, -1).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bucket.take(key, std::nan("")).status().code(), ErrorCode::kInvalidArgument);
+  RedisTokenBucket broken(*node_a_, 0, kNoRefill);
+  EXPECT_EQ(broken.take(key).status().code(), ErrorCode::kInvalidArgument);
+}
+
+// Reads the bucket's stored tokens (a decimal number) straight from its hash.
+double stored_tokens(RedisCluster& cluster, const std::string& key) {
+  auto reply = cluster.command(key, {"HGET", key, "tokens"});
+  EXPECT_TRUE(reply.ok() && reply->is_string());
+  return reply.ok() ? std::stod(reply->text()) : 0;
+}
+
+TEST_F(RateLimitTest, RefusalSaysHowLongUntilTheCostFits) {
+  // One token per 1000 s: the waits are large and barely move while the test runs.
+  RedisTokenBucket bucket(*node_a_, 5, kNoRefill);
+  std::string key = fresh_key("wait");
+  auto first = bucket.acquire(key, 3);
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  EXPECT_TRUE(first->allowed);
+  EXPECT_EQ(first->retry_after.count(), 0);
+
+  // 2 left: 3 more need one token, i.e. 1000 s (less what trickled in since).
+  auto refused = bucket.acquire(key, 3);
+  ASSERT_TRUE(refused.ok()) << refused.status().to_string();
+  EXPECT_FALSE(refused->allowed);
+  EXPECT_GT(refused->retry_after.count(), 990'000);
+  EXPECT_LE(refused->retry_after.count(), 1'000'000);
+  // Nothing was taken by the refusal.
+  EXPECT_NEAR(stored_tokens(*node_a_, key), 2, 0.01);
+  EXPECT_TRUE(bucket.take(key, 2).value());
+}
+
+TEST_F(RateLimitTest, CountPerPeriodWaitsAreExact) {
+  // 10 per minute, as the server's RateLimit says it: one token every 6 s.
+  RedisTokenBucket bucket(*node_a_, 10, std::chrono::minutes(1));
+  std::string key = fresh_key("period");
+  ASSERT_TRUE(bucket.take(key, 10).value());
+  auto refused = bucket.acquire(key, 1);
+  ASSERT_TRUE(refused.ok()) << refused.status().to_string();
+  EXPECT_FALSE(refused->allowed);
+  EXPECT_GT(refused->retry_after.count(), 5'900);
+  EXPECT_LE(refused->retry_after.count(), 6'000);
+  RedisTokenBucket no_period(*node_a_, 10, std::chrono::milliseconds(0));
+  EXPECT_EQ(no_period.acquire(key).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(RateLimitTest, OversizeCostNeedsAFullBucketWhichThenOwes) {
+  RedisTokenBucket on_a(*node_a_, 5, kNoRefill);
+  RedisTokenBucket on_b(*node_b_, 5, kNoRefill);
+  std::string key = fresh_key("oversize");
+  // From a full bucket, 8 of a capacity of 5 pass, and the bucket owes 3.
+  auto taken = on_a.acquire(key, 8);
+  ASSERT_TRUE(taken.ok()) << taken.status().to_string();
+  EXPECT_TRUE(taken->allowed);
+  EXPECT_NEAR(stored_tokens(*node_a_, key), -3, 0.01);
+
+  // The debt blocks even a zero cost; one token is 4 refills away, a full bucket 8.
+  auto one = on_b.acquire(key, 1);
+  ASSERT_TRUE(one.ok()) << one.status().to_string();
+  EXPECT_FALSE(one->allowed);
+  EXPECT_GT(one->retry_after.count(), 3'990'000);
+  EXPECT_LE(one->retry_after.count(), 4'000'000);
+  EXPECT_FALSE(on_b.take(key, 0).value());
+  auto again = on_b.acquire(key, 8);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_FALSE(again->allowed);
+  EXPECT_GT(again->retry_after.count(), 7'990'000);
+  EXPECT_LE(again->retry_after.count(), 8'000'000);
+
+  // The key lives until the bucket would be full again (8000 s), not only until it is positive.
+  auto ttl = node_a_->command(key, {"PTTL", key});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(ttl->as_integer(), 7'990'000);
+
+  // A bucket that is not full refuses an oversize cost, waiting until it is full.
+  std::string partial = fresh_key("partial");
+  ASSERT_TRUE(on_a.take(partial, 1).value());
+  auto refused = on_b.acquire(partial, 6);
+  ASSERT_TRUE(refused.ok()) << refused.status().to_string();
+  EXPECT_FALSE(refused->allowed);
+  EXPECT_GT(refused->retry_after.count(), 990'000);
+  EXPECT_LE(refused->retry_after.count(), 1'000'000);
+  EXPECT_NEAR(stored_tokens(*node_a_, partial), 4, 0.01);
 }
 
 TEST_F(RateLimitTest, ConcurrentTakesFromTwoNodesNeverExceedCapacity) {

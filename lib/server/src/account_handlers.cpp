@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core_impl.h"
 #include "parley/crypto/random.h"
@@ -201,12 +202,20 @@ Status ServerCore::Impl::lookup_username(RequestContext& ctx,
 
 Status ServerCore::Impl::delete_account(RequestContext& ctx) {
   PARLEY_ASSIGN_OR_RETURN(store::DeviceAddress device, require_primary(ctx));
+  // Listed first: once deleted, nothing says which devices other nodes must close.
+  std::vector<store::DeviceAddress> devices;
+  if (config.cluster_bus) {
+    PARLEY_ASSIGN_OR_RETURN(std::vector<store::Device> listed,
+                            store.list_devices(device.account_id));
+    for (const auto& d : listed) devices.push_back(d.address());
+  }
   PARLEY_RETURN_IF_ERROR(store.delete_account(device.account_id));
-  link_codes.erase_account(device.account_id);
+  // Best effort: a code left behind expires, and linking with it fails on the missing account.
+  (void)link_codes.erase_account(device.account_id);
   ctx.response->mutable_delete_account();
-  ctx.after_response.push_back([this, account = device.account_id, self = ctx.connection.get()] {
-    close_account_connections(account, self);
-  });
+  ctx.after_response.push_back(
+      [this, account = device.account_id, devices = std::move(devices),
+       self = ctx.connection.get()] { announce_account_deleted(account, devices, self); });
   ctx.close_after = ErrorCode::kConnectionClosed;
   return Status();
 }

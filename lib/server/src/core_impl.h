@@ -3,7 +3,7 @@
 
 // ServerCore's private state and the handler functions, split by feature across
 // account_handlers.cpp, device_handlers.cpp, key_handlers.cpp, message_handlers.cpp and
-// attachment_handlers.cpp.
+// attachment_handlers.cpp; pushes and closes for devices here and on other nodes in notices.cpp.
 
 #include <atomic>
 #include <condition_variable>
@@ -17,7 +17,9 @@
 #include "link_codes.h"
 #include "parley/proto/frame.h"
 #include "parley/server/cluster_bus.h"
+#include "parley/server/link_code_registry.h"
 #include "parley/server/server_core.h"
+#include "parley/server/shared_rate_limits.h"
 #include "parley/store/blob_store.h"
 #include "parley/store/store.h"
 #include "presence.h"
@@ -66,7 +68,8 @@ struct ServerCore::Impl {
   const ServerCoreConfig config;
   WorkerPool pool;
   Presence presence;
-  LinkCodes link_codes;
+  LinkCodes own_link_codes;      // used when config.link_codes is null; purged by maintenance
+  LinkCodeRegistry& link_codes;  // config.link_codes, else own_link_codes
   Limiters limiters;
   std::atomic<bool> accepting{true};
   std::atomic<std::uint32_t> pow_difficulty_bits;  // config's value until changed at runtime
@@ -92,7 +95,9 @@ struct ServerCore::Impl {
   // ---- Abuse limits (server_core.cpp) ----
   // Takes `cost` from `key`'s bucket in `limiter`; kRateLimited naming the limit (`what`, e.g.
   // "message sends per account") and the wait when refused, counted under `name` in
-  // parley_rate_limited_total. An empty key (unknown address) is never limited.
+  // parley_rate_limited_total. An empty key (unknown address) and a disabled limit are never
+  // limited. With config.shared_rate_limits the bucket is the cluster's, under `name`; when that
+  // fails (counted in parley_shared_rate_limit_errors_total) `limiter` decides instead.
   Status check_rate(RateLimiter& limiter, const char* name, const std::string& what,
                     std::string_view key, std::uint64_t cost = 1);
   // At accept: the per-IP connection limits. False (and counted) when the connection is refused.
@@ -113,10 +118,24 @@ struct ServerCore::Impl {
   Status set_device_list(RequestContext& ctx, const wire::SetDeviceListRequest& r);
   Status get_devices(RequestContext& ctx, const wire::GetDevicesRequest& r);
   Status remove_device(RequestContext& ctx, const wire::RemoveDeviceRequest& r);
-  // Pushes DeviceListChanged to every connected device of the account.
-  void notify_device_list_changed(const store::AccountId& account);
-  // Closes every connection of the account (after deletion) and forgets them.
-  void close_account_connections(const store::AccountId& account, const Connection* except);
+
+  // ---- Notices to devices, on this node and others (notices.cpp) ----
+  // All of these run after the change is committed, on a worker thread (they may read the store
+  // and block on the bus); the bus parts only with config.cluster_bus. A lost notice is only late:
+  // the client finds the change on its next request.
+  // DeviceListChanged to the account's connections here and to every device of it elsewhere.
+  void announce_device_list_changed(const store::AccountId& account);
+  // The device was removed: its connection here is closed, and elsewhere told to close.
+  void announce_device_removed(const store::DeviceAddress& device);
+  // The account was deleted: every connection of it here but `except` (the request's own, which
+  // closes after its answer) is closed, and every device of `devices` elsewhere told to close.
+  void announce_account_deleted(const store::AccountId& account,
+                                const std::vector<store::DeviceAddress>& devices,
+                                const Connection* except);
+  // PrekeysLow with `count` to the device, here or elsewhere.
+  void announce_prekeys_low(const store::DeviceAddress& device, std::uint64_t count);
+  // A notice from another node for `connection`'s device (a bus callback: never blocks).
+  void on_bus_notice(const std::shared_ptr<Connection>& connection, const DeviceNotice& notice);
 
   // ---- Attachments (attachment_handlers.cpp) ----
   Status create_attachment(RequestContext& ctx, const wire::CreateAttachmentRequest& r);
@@ -143,7 +162,7 @@ struct ServerCore::Impl {
   // Marks the authenticated connection online and queues the first drain.
   void start_delivery(const std::shared_ptr<Connection>& connection);
   // Cluster mode: attaches the device to the bus (before the first drain) with callbacks that
-  // drain or close the connection; detaches it on close.
+  // drain, close or notify the connection; detaches it on close.
   void attach_to_bus(const std::shared_ptr<Connection>& connection,
                      const store::DeviceAddress& address);
   void detach_from_bus(Connection& connection);

@@ -10,8 +10,8 @@ namespace parley::server {
 
 Status ServerCore::Impl::create_link_code(RequestContext& ctx) {
   PARLEY_ASSIGN_OR_RETURN(store::DeviceAddress device, require_primary(ctx));
-  std::string code =
-      link_codes.create(device.account_id, clock.monotonic_now() + config.link_code_ttl);
+  PARLEY_ASSIGN_OR_RETURN(std::string code,
+                          link_codes.create(device.account_id, config.link_code_ttl));
   auto* body = ctx.response->mutable_create_link_code();
   body->set_code(code);
   body->set_expires_ms(unix_millis(clock.now() + config.link_code_ttl));
@@ -22,7 +22,8 @@ Status ServerCore::Impl::link_device(RequestContext& ctx, const wire::LinkDevice
   if (ctx.connection->device) {
     return Status::error(ErrorCode::kFailedPrecondition, "this connection is already signed in");
   }
-  std::optional<store::AccountId> account = link_codes.take(r.code(), clock.monotonic_now());
+  // A registry that cannot be reached answers its own error: the code may still be good.
+  PARLEY_ASSIGN_OR_RETURN(std::optional<store::AccountId> account, link_codes.take(r.code()));
   if (!account) {
     return Status::error(ErrorCode::kChallengeInvalid,
                          "link code is unknown, already used or expired; ask for a new one");
@@ -60,7 +61,8 @@ Status ServerCore::Impl::link_device(RequestContext& ctx, const wire::LinkDevice
   auto* body = ctx.response->mutable_link_device();
   body->set_account_id(to_field(*account));
   body->set_device_id(device.device_id);
-  ctx.after_response.push_back([this, account = *account] { notify_device_list_changed(account); });
+  ctx.after_response.push_back(
+      [this, account = *account] { announce_device_list_changed(account); });
   return Status();
 }
 
@@ -100,26 +102,10 @@ Status ServerCore::Impl::remove_device(RequestContext& ctx, const wire::RemoveDe
   PARLEY_RETURN_IF_ERROR(store.remove_device(target));
   ctx.response->mutable_remove_device();
   ctx.after_response.push_back([this, target] {
-    if (auto connection = presence.find(target)) connection->close(ErrorCode::kConnectionClosed);
-    notify_device_list_changed(target.account_id);
+    announce_device_removed(target);
+    announce_device_list_changed(target.account_id);
   });
   return Status();
-}
-
-void ServerCore::Impl::notify_device_list_changed(const store::AccountId& account) {
-  auto connections = presence.find_account(account);
-  if (connections.empty()) return;
-  wire::Push push;
-  push.mutable_device_list_changed();
-  auto frame = proto::encode_shared(proto::push_frame(std::move(push)));
-  for (const auto& connection : connections) connection->send(frame);
-}
-
-void ServerCore::Impl::close_account_connections(const store::AccountId& account,
-                                                 const Connection* except) {
-  for (const auto& connection : presence.find_account(account)) {
-    if (connection.get() != except) connection->close(ErrorCode::kConnectionClosed);
-  }
 }
 
 }  // namespace parley::server

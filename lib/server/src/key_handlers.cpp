@@ -105,15 +105,11 @@ Status ServerCore::Impl::get_prekey_bundle(RequestContext& ctx,
       low.emplace_back(device.address(), *remaining);
     }
   }
-  ctx.after_response.push_back([this, low = std::move(low)] {
-    for (const auto& [address, count] : low) {
-      auto owner = presence.find(address);
-      if (!owner) continue;
-      wire::Push push;
-      push.mutable_prekeys_low()->set_one_time_prekey_count(count);
-      owner->send(proto::encode_shared(proto::push_frame(std::move(push))));
-    }
-  });
+  if (!low.empty()) {
+    ctx.after_response.push_back([this, low = std::move(low)] {
+      for (const auto& [address, count] : low) announce_prekeys_low(address, count);
+    });
+  }
   return Status();
 }
 

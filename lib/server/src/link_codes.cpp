@@ -1,52 +1,47 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "link_codes.h"
 
-#include "parley/crypto/random.h"
-
 namespace parley::server {
-namespace {
-// 32 symbols without look-alikes (no l, o, 0, 1): 5 bits each, so no modulo bias.
-constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
-constexpr std::size_t kCodeLength = 16;
-}  // namespace
 
-std::string LinkCodes::create(const store::AccountId& account, MonotonicTime expires) {
-  std::string code;
+Result<std::string> LinkCodes::create(const store::AccountId& account,
+                                      std::chrono::milliseconds ttl) {
+  const MonotonicTime expires = clock_.monotonic_now() + ttl;
   for (;;) {
-    Bytes random = crypto::random_bytes(kCodeLength);
-    code.clear();
-    for (std::uint8_t b : random) code.push_back(kAlphabet[b & 31]);
+    std::string code = make_link_code();
     std::lock_guard lock(mutex_);
-    if (by_code_.count(code)) continue;  // 2^-80: practically never
+    if (by_code_.contains(code)) continue;  // 2^-80: practically never
     if (auto old = by_account_.find(account); old != by_account_.end()) {
       by_code_.erase(old->second);
     }
-    by_code_[code] = Entry{account, expires};
+    by_code_.emplace(code, Entry{account, expires});
     by_account_[account] = code;
     return code;
   }
 }
 
-std::optional<store::AccountId> LinkCodes::take(const std::string& code, MonotonicTime now) {
+Result<std::optional<store::AccountId>> LinkCodes::take(std::string_view code) {
+  const MonotonicTime now = clock_.monotonic_now();
   std::lock_guard lock(mutex_);
   auto it = by_code_.find(code);
-  if (it == by_code_.end()) return std::nullopt;
+  if (it == by_code_.end()) return std::optional<store::AccountId>();
   Entry entry = it->second;
   by_code_.erase(it);
   by_account_.erase(entry.account);
-  if (now >= entry.expires) return std::nullopt;
-  return entry.account;
+  if (now >= entry.expires) return std::optional<store::AccountId>();
+  return std::optional<store::AccountId>(entry.account);
 }
 
-void LinkCodes::erase_account(const store::AccountId& account) {
+Status LinkCodes::erase_account(const store::AccountId& account) {
   std::lock_guard lock(mutex_);
   if (auto it = by_account_.find(account); it != by_account_.end()) {
     by_code_.erase(it->second);
     by_account_.erase(it);
   }
+  return Status();
 }
 
-std::size_t LinkCodes::purge_expired(MonotonicTime now) {
+std::size_t LinkCodes::purge_expired() {
+  const MonotonicTime now = clock_.monotonic_now();
   std::lock_guard lock(mutex_);
   std::size_t purged = 0;
   for (auto it = by_code_.begin(); it != by_code_.end();) {
@@ -59,6 +54,11 @@ std::size_t LinkCodes::purge_expired(MonotonicTime now) {
     }
   }
   return purged;
+}
+
+std::size_t LinkCodes::size() const {
+  std::lock_guard lock(mutex_);
+  return by_code_.size();
 }
 
 }  // namespace parley::server

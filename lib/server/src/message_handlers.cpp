@@ -311,6 +311,9 @@ void ServerCore::Impl::attach_to_bus(const std::shared_ptr<Connection>& connecti
   callbacks.on_replaced = [this, weak] {
     if (auto c = weak.lock()) close_replaced(c);
   };
+  callbacks.on_notice = [this, weak](const DeviceNotice& notice) {
+    if (auto c = weak.lock()) on_bus_notice(c, notice);
+  };
   // An error leaves the attachment pending in the bus, which wakes us once it is subscribed; the
   // drain queued next reads whatever is stored meanwhile, so the device is served either way.
   (void)config.cluster_bus->attach(address, token, std::move(callbacks));

@@ -49,6 +49,9 @@ void describe_metrics(Metrics& m) {
              "Messages waiting for a device when it signs in.", {0, 1, 10, 100, 1000, 10000});
   m.describe("parley_rate_limited_total", T::kCounter,
              "Requests and connections refused by an abuse limit, by limit.");
+  m.describe("parley_shared_rate_limit_errors_total", T::kCounter,
+             "Abuse-limit checks the cluster's shared limiter could not answer, so this node's own "
+             "limiter decided, by limit.");
   m.describe("parley_rate_limiter_keys", T::kGauge,
              "Keys (address groups, accounts) an abuse limiter's table holds, by limit.");
   m.describe("parley_rate_limiter_evictions_total", T::kCounter,
@@ -101,6 +104,8 @@ ServerCore::Impl::Impl(store::Store& store_ref, store::BlobStore& blobs_ref, con
       metrics(metrics_ref),
       config(config_value),
       pool(config.worker_threads),
+      own_link_codes(clock_ref),
+      link_codes(config.link_codes ? *config.link_codes : own_link_codes),
       limiters(config.abuse, clock_ref),
       pow_difficulty_bits(config.pow_difficulty_bits) {}
 
@@ -127,8 +132,20 @@ std::vector<std::pair<const char*, const RateLimiter*>> Limiters::all() const {
 
 Status ServerCore::Impl::check_rate(RateLimiter& limiter, const char* name, const std::string& what,
                                     std::string_view key, std::uint64_t cost) {
-  if (key.empty()) return Status();
-  RateLimiter::Decision decision = limiter.acquire(key, cost);
+  if (key.empty() || !limiter.limit().enabled()) return Status();
+  RateLimiter::Decision decision;
+  if (config.shared_rate_limits) {
+    auto shared = config.shared_rate_limits->acquire(name, limiter.limit(), key, cost);
+    if (shared.ok()) {
+      decision = *shared;
+    } else {
+      // Fail open to this node's own limit (shared_rate_limits.h says why).
+      metrics.increment("parley_shared_rate_limit_errors_total", limit_label(name));
+      decision = limiter.acquire(key, cost);
+    }
+  } else {
+    decision = limiter.acquire(key, cost);
+  }
   if (decision.allowed) return Status();
   metrics.increment("parley_rate_limited_total", limit_label(name));
   return Status::error(ErrorCode::kRateLimited,
@@ -136,6 +153,7 @@ Status ServerCore::Impl::check_rate(RateLimiter& limiter, const char* name, cons
                            "; retry in " + std::to_string(decision.retry_after.count()) + " s");
 }
 
+// Always this node's own limiters: see shared_rate_limits.h for why connections are not shared.
 bool ServerCore::Impl::admit_connection(const std::string& ip_key) {
   if (ip_key.empty()) return true;
   if (!limiters.connections_per_ip.acquire(ip_key).allowed) {
@@ -312,7 +330,7 @@ Status ServerCore::Impl::run_maintenance() {
   metrics.increment("parley_messages_purged_total", "", purged);
   // A retry older than the retention is a new message: the original may be gone too.
   PARLEY_RETURN_IF_ERROR(store.purge_dedupe_keys_older_than(cutoff));
-  link_codes.purge_expired(clock.monotonic_now());
+  own_link_codes.purge_expired();  // a shared registry expires its codes itself
   return purge_attachments();
 }
 

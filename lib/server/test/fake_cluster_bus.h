@@ -2,10 +2,11 @@
 #pragma once
 
 // An in-memory ClusterBus for tests: every node's FakeClusterBus joins one FakeBusNetwork, which
-// routes wake-ups and replacements synchronously on the caller's thread (no Redis, no threads).
-// It behaves like RedisClusterBus: a wake-up is not echoed to the node that sent it, each attach
-// gets a per-device generation and replaces every attachment of the device with an older one,
-// and a test may drop wake-ups (like pub/sub during a failover) or simulate a resubscription.
+// routes wake-ups, replacements and notices synchronously on the caller's thread (no Redis, no
+// threads). It behaves like RedisClusterBus: a wake-up or notice is not echoed to the node that
+// sent it, each attach gets a per-device generation and replaces every attachment of the device
+// with an older one, and a test may drop wake-ups (like pub/sub during a failover) or simulate a
+// resubscription.
 
 #include <cstdint>
 #include <map>
@@ -29,6 +30,11 @@ class FakeBusNetwork {
     std::lock_guard lock(mutex_);
     return dropped_;
   }
+  // Notices sent by any node, whether or not an attachment received them.
+  std::size_t notices_sent() const {
+    std::lock_guard lock(mutex_);
+    return notices_;
+  }
   std::size_t attachments() const {
     std::lock_guard lock(mutex_);
     return attachments_.size();
@@ -50,6 +56,7 @@ class FakeBusNetwork {
   std::map<store::DeviceAddress, std::uint64_t> generations_;
   bool drop_wakes_ = false;
   std::size_t dropped_ = 0;
+  std::size_t notices_ = 0;
 };
 
 class FakeClusterBus final : public ClusterBus {
@@ -89,6 +96,18 @@ class FakeClusterBus final : public ClusterBus {
       if (a.device == device && a.node != this) targets.push_back(a);
     }
     for (const auto& a : targets) a.callbacks.on_wake();
+  }
+
+  void notify(const store::DeviceAddress& device, const DeviceNotice& notice) override {
+    std::lock_guard lock(network_.mutex_);
+    ++network_.notices_;
+    std::vector<Attachment> targets;
+    for (const auto& a : network_.attachments_) {
+      if (a.device == device && a.node != this) targets.push_back(a);
+    }
+    for (const auto& a : targets) {
+      if (a.callbacks.on_notice) a.callbacks.on_notice(notice);
+    }
   }
 
   // What RedisClusterBus does when a lost subscription was made again: wake every attachment.

@@ -5,11 +5,15 @@
 // store (cluster mode, issue 8). Passed as ServerCoreConfig::cluster_bus; nullptr (the default)
 // is a single node and changes nothing.
 //
-// Only two facts cross nodes, and neither carries user data:
+// Three kinds of fact cross nodes, and none carries user data:
 // - "something was committed to this device's mailbox" (a wake-up), so the node holding the
 //   device's connection drains it from the store;
 // - "this device is now served by a newer connection", so a node holding an older connection of
-//   the same device closes it (the newer wins, as within one node).
+//   the same device closes it (the newer wins, as within one node);
+// - a notice for the device's connection (DeviceNotice): its account's device list changed, the
+//   device was removed (or its account deleted) so its connection must close, or its one-time
+//   prekeys run low. Like wake-ups these may be lost; each is also true in the store, where the
+//   client finds it on its next request (a removed device cannot authenticate again).
 //
 // The store stays the only source of truth, so the bus may lose messages (Redis pub/sub does
 // during a failover): the core attaches (subscribes) *before* it drains a device's mailbox and
@@ -30,6 +34,17 @@
 
 namespace parley::server {
 
+// What one node tells the connection of a device held by another node.
+struct DeviceNotice {
+  enum class Kind : std::uint8_t {
+    kDeviceListChanged = 1,  // push DeviceListChanged to the connection
+    kRemoved = 2,            // close the connection (device removed or account deleted)
+    kPrekeysLow = 3,         // push PrekeysLow with `count` one-time prekeys left
+  };
+  Kind kind = Kind::kDeviceListChanged;
+  std::uint64_t count = 0;  // kPrekeysLow only
+};
+
 class ClusterBus {
  public:
   struct Callbacks {
@@ -37,6 +52,8 @@ class ClusterBus {
     std::function<void()> on_wake;
     // A newer connection of the same device was attached (on any node): close this one.
     std::function<void()> on_replaced;
+    // Another node sent a notice for this device (see notify()).
+    std::function<void(const DeviceNotice&)> on_notice;
   };
 
   virtual ~ClusterBus() = default;
@@ -58,6 +75,11 @@ class ClusterBus {
   // may still be registered here when the new one's drain has already run elsewhere. The bus need
   // not deliver a wake-up back to the node that sent it (the core pushed it locally already).
   virtual void wake(const store::DeviceAddress& device) = 0;
+
+  // Delivers `notice` to the device's attachments on the other nodes (the core handles its own
+  // connections locally, so the bus need not deliver it back to this node). Called from worker
+  // threads after the change is committed; may block on the network; a failure is only counted.
+  virtual void notify(const store::DeviceAddress& device, const DeviceNotice& notice) = 0;
 };
 
 }  // namespace parley::server

@@ -38,6 +38,8 @@ class BlobStore;
 namespace parley::server {
 
 class ClusterBus;
+class LinkCodeRegistry;
+class SharedRateLimits;
 
 // Abuse limits (docs/operations.md explains each default). Every RateLimit is a token bucket:
 // `count` per `period` with a burst of `count`; a count of 0 disables that limit. Refusals answer
@@ -109,6 +111,12 @@ struct ServerCoreConfig {  // defaults = production defaults
   // Cluster mode (cluster_bus.h): wake-ups and replacements between nodes over one shared store.
   // nullptr: a single node. Not owned; it must outlive the core.
   ClusterBus* cluster_bus = nullptr;
+  // Cluster mode (shared_rate_limits.h): the in-request abuse limits counted across all nodes.
+  // nullptr: each node counts alone. Not owned; it must outlive the core.
+  SharedRateLimits* shared_rate_limits = nullptr;
+  // Cluster mode (link_code_registry.h): device-link codes every node can redeem. nullptr: kept
+  // in this node's memory. Not owned; it must outlive the core.
+  LinkCodeRegistry* link_codes = nullptr;
 };
 
 // The largest proof-of-work difficulty accepted (at start and at runtime): 2^32 hashes on average
