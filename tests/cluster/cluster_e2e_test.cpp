@@ -196,6 +196,19 @@ class RedisClusterE2eTest : public ClusterE2eTest {
     return config;
   }
 
+  // Starts nodes A and B on the shared store and Redis, with `extra` config lines on both.
+  // Call as ASSERT_NO_FATAL_FAILURE(start_nodes()).
+  void start_nodes(const std::vector<std::string>& extra = {}) {
+    auto with_extra = [&](std::vector<std::string> config) {
+      config.insert(config.end(), extra.begin(), extra.end());
+      return config;
+    };
+    node_a_ = std::make_unique<Server>(with_extra(node_config(nullptr)));
+    ASSERT_TRUE(node_a_->ok()) << node_a_->start_status().to_string() << node_a_->process().log();
+    node_b_ = std::make_unique<Server>(with_extra(node_config(node_a_.get())));
+    ASSERT_TRUE(node_b_->ok()) << node_b_->start_status().to_string() << node_b_->process().log();
+  }
+
   // A device's settings for `node`, trusting the certificate the nodes share (the first's).
   static client::ServerSettings settings_for(const Server& node, const Server& first) {
     client::ServerSettings settings = node.settings();
@@ -218,6 +231,8 @@ class RedisClusterE2eTest : public ClusterE2eTest {
   }
 
   std::unique_ptr<redis::test::RedisClusterProcess> redis_;
+  std::unique_ptr<Server> node_a_;  // start_nodes()
+  std::unique_ptr<Server> node_b_;
 };
 
 // The value of the first sample named exactly `series` ("name" or "name{labels}") in a /metrics
@@ -243,10 +258,9 @@ std::size_t rate_limited(Device& device) {
 }
 
 TEST_F(RedisClusterE2eTest, AMessageOnOneNodeReachesADeviceListeningOnAnotherAtOnce) {
-  Server node_a(node_config(nullptr));
-  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
-  Server node_b(node_config(&node_a));
-  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  ASSERT_NO_FATAL_FAILURE(start_nodes());
+  Server& node_a = *node_a_;
+  Server& node_b = *node_b_;
   Device alice(node_a);
   Device bob(node_b);
   ASSERT_OK(alice.sign_up("alice"));
@@ -267,10 +281,9 @@ TEST_F(RedisClusterE2eTest, AMessageOnOneNodeReachesADeviceListeningOnAnotherAtO
 }
 
 TEST_F(RedisClusterE2eTest, ANodeKilledMidTrafficLosesNothingAndDuplicatesNothing) {
-  Server node_a(node_config(nullptr));
-  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
-  Server node_b(node_config(&node_a));
-  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  ASSERT_NO_FATAL_FAILURE(start_nodes());
+  Server& node_a = *node_a_;
+  Server& node_b = *node_b_;
   // Alice knows both nodes: A first, B as another endpoint of the same server.
   client::ServerSettings alice_settings = node_a.settings();
   alice_settings.network.endpoints.push_back("127.0.0.1:" +
@@ -303,10 +316,9 @@ TEST_F(RedisClusterE2eTest, ANodeKilledMidTrafficLosesNothingAndDuplicatesNothin
 }
 
 TEST_F(RedisClusterE2eTest, ADeviceLinkedThroughAnotherNodeGetsEveryMessageLive) {
-  Server node_a(node_config(nullptr));
-  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
-  Server node_b(node_config(&node_a));
-  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  ASSERT_NO_FATAL_FAILURE(start_nodes());
+  Server& node_a = *node_a_;
+  Server& node_b = *node_b_;
   Device alice(node_a);
   Device alice2(node_b);
   Device bob(node_a);
@@ -348,14 +360,9 @@ TEST_F(RedisClusterE2eTest, ADeviceLinkedThroughAnotherNodeGetsEveryMessageLive)
 TEST_F(RedisClusterE2eTest, SendLimitsCountAcrossNodes) {
   // Six sends per account and minute, on both nodes. Without a shared bucket, moving to the other
   // node would give an account a fresh budget there.
-  auto limited = [](std::vector<std::string> config) {
-    config.push_back("sends_per_account_per_minute = 6");
-    return config;
-  };
-  Server node_a(limited(node_config(nullptr)));
-  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
-  Server node_b(limited(node_config(&node_a)));
-  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  ASSERT_NO_FATAL_FAILURE(start_nodes({"sends_per_account_per_minute = 6"}));
+  Server& node_a = *node_a_;
+  Server& node_b = *node_b_;
   Device alice(node_a);
   Device alice2(node_b);
   Device bob(node_a);
@@ -386,10 +393,9 @@ TEST_F(RedisClusterE2eTest, SendLimitsCountAcrossNodes) {
 }
 
 TEST_F(RedisClusterE2eTest, DeliveryContinuesAfterTheRestartOfARedisMaster) {
-  Server node_a(node_config(nullptr));
-  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
-  Server node_b(node_config(&node_a));
-  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  ASSERT_NO_FATAL_FAILURE(start_nodes());
+  Server& node_a = *node_a_;
+  Server& node_b = *node_b_;
   Device alice(node_a);
   Device bob(node_b);
   ASSERT_OK(alice.sign_up("alice"));
@@ -438,14 +444,9 @@ TEST_F(RedisClusterE2eTest, ParleyLoadRelaysBetweenTwoNodes) {
       "connections_per_ip_per_minute = 0", "max_connections_per_ip = 0",
       "signups_per_ip_per_hour = 0", "sends_per_account_per_minute = 0",
       "prekey_fetches_per_account_per_minute = 0"};
-  auto with_limits = [&](std::vector<std::string> config) {
-    config.insert(config.end(), load_limits.begin(), load_limits.end());
-    return config;
-  };
-  Server node_a(with_limits(node_config(nullptr)));
-  ASSERT_TRUE(node_a.ok()) << node_a.start_status().to_string() << node_a.process().log();
-  Server node_b(with_limits(node_config(&node_a)));
-  ASSERT_TRUE(node_b.ok()) << node_b.start_status().to_string() << node_b.process().log();
+  ASSERT_NO_FATAL_FAILURE(start_nodes(load_limits));
+  Server& node_a = *node_a_;
+  Server& node_b = *node_b_;
   // Devices alternate between the nodes, so each pair's messages cross from one to the other.
   auto run = load::testing::run_load({"relay", "--port", std::to_string(node_a.process().port()),
                                       "--also-port", std::to_string(node_b.process().port()),

@@ -12,6 +12,7 @@
 #include "parley/crypto/random.h"
 #include "parley/redis/keys.h"
 #include "redis_cluster_process.h"
+#include "two_nodes_fixture.h"
 
 namespace parley::cluster {
 namespace {
@@ -29,17 +30,11 @@ store::AccountId random_account() {
   return account;
 }
 
-class RedisLinkCodesTest : public ::testing::Test {
+class RedisLinkCodesTest : public test::TwoNodesTest {
  protected:
   void SetUp() override {
-    std::string error;
-    cluster_ = redis::test::shared_cluster(&error);
-    ASSERT_NE(cluster_, nullptr) << error;
-    for (auto* client : {&redis_a_, &redis_b_}) {
-      auto connected = redis::RedisCluster::connect(cluster_->seeds());
-      ASSERT_TRUE(connected.ok()) << connected.status().to_string();
-      *client = std::move(connected).value();
-    }
+    TwoNodesTest::SetUp();
+    if (HasFatalFailure()) return;
     a_ = std::make_unique<RedisLinkCodes>(*redis_a_);
     b_ = std::make_unique<RedisLinkCodes>(*redis_b_);
   }
@@ -68,9 +63,6 @@ class RedisLinkCodesTest : public ::testing::Test {
     return reply->error_status("SET");
   }
 
-  RedisClusterProcess* cluster_ = nullptr;
-  std::unique_ptr<redis::RedisCluster> redis_a_;
-  std::unique_ptr<redis::RedisCluster> redis_b_;
   std::unique_ptr<RedisLinkCodes> a_;
   std::unique_ptr<RedisLinkCodes> b_;
 };

@@ -10,6 +10,7 @@
 #include "parley/crypto/random.h"
 #include "parley/redis/keys.h"
 #include "redis_cluster_process.h"
+#include "two_nodes_fixture.h"
 
 namespace parley::cluster {
 namespace {
@@ -59,17 +60,11 @@ class Recorder {
   bool replaced_ = false;
 };
 
-class RedisNoticesTest : public ::testing::Test {
+class RedisNoticesTest : public test::TwoNodesTest {
  protected:
   void SetUp() override {
-    std::string error;
-    cluster_ = redis::test::shared_cluster(&error);
-    ASSERT_NE(cluster_, nullptr) << error;
-    for (auto* client : {&redis_a_, &redis_b_}) {
-      auto connected = redis::RedisCluster::connect(cluster_->seeds());
-      ASSERT_TRUE(connected.ok()) << connected.status().to_string();
-      *client = std::move(connected).value();
-    }
+    TwoNodesTest::SetUp();
+    if (HasFatalFailure()) return;
     RedisClusterBusOptions options;
     options.node_id = "node-a";
     a_ = std::make_unique<RedisClusterBus>(*redis_a_, options);
@@ -77,9 +72,6 @@ class RedisNoticesTest : public ::testing::Test {
     b_ = std::make_unique<RedisClusterBus>(*redis_b_, options);
   }
 
-  redis::test::RedisClusterProcess* cluster_ = nullptr;
-  std::unique_ptr<redis::RedisCluster> redis_a_;
-  std::unique_ptr<redis::RedisCluster> redis_b_;
   std::unique_ptr<RedisClusterBus> a_;
   std::unique_ptr<RedisClusterBus> b_;
 };

@@ -11,6 +11,7 @@
 #include "parley/redis/keys.h"
 #include "parley/util/clock.h"
 #include "redis_cluster_process.h"
+#include "two_nodes_fixture.h"
 
 namespace parley::cluster {
 namespace {
@@ -34,17 +35,11 @@ std::string fresh_key() {
   return key;
 }
 
-class RedisRateLimitsTest : public ::testing::Test {
+class RedisRateLimitsTest : public test::TwoNodesTest {
  protected:
   void SetUp() override {
-    std::string error;
-    cluster_ = redis::test::shared_cluster(&error);
-    ASSERT_NE(cluster_, nullptr) << error;
-    for (auto* client : {&redis_a_, &redis_b_}) {
-      auto connected = redis::RedisCluster::connect(cluster_->seeds());
-      ASSERT_TRUE(connected.ok()) << connected.status().to_string();
-      *client = std::move(connected).value();
-    }
+    TwoNodesTest::SetUp();
+    if (HasFatalFailure()) return;
     a_ = std::make_unique<RedisRateLimits>(*redis_a_);
     b_ = std::make_unique<RedisRateLimits>(*redis_b_);
   }
@@ -58,9 +53,6 @@ class RedisRateLimitsTest : public ::testing::Test {
     return decision.ok() ? *decision : server::RateLimiter::Decision{false, seconds(0)};
   }
 
-  RedisClusterProcess* cluster_ = nullptr;
-  std::unique_ptr<redis::RedisCluster> redis_a_;
-  std::unique_ptr<redis::RedisCluster> redis_b_;
   std::unique_ptr<RedisRateLimits> a_;
   std::unique_ptr<RedisRateLimits> b_;
 };
