@@ -82,21 +82,7 @@ std::vector<pid_t> children_of(pid_t parent) {
 }  // namespace
 
 PostgresProcess::PostgresProcess() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "parley-pg-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    failure_ = "mkdtemp failed";
-    return;
-  }
-  dir_ = pattern;
-  if (::geteuid() == 0) {
-    // The server runs as postgres and must own its directory (it keeps its socket there too).
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): servers are created one at a time (shared_postgres)
-    const passwd* user = ::getpwnam("postgres");
-    if (user == nullptr || ::chown(dir_.c_str(), user->pw_uid, user->pw_gid) != 0) {
-      failure_ = "cannot hand the temp dir to the postgres user";
-      return;
-    }
-  }
+  if (!make_dir()) return;
   // --no-sync: only initdb's own files skip fsync; the running server syncs its WAL as usual.
   if (!run("initdb",
            "-D " + (dir_ / "data").string() +
@@ -106,6 +92,29 @@ PostgresProcess::PostgresProcess() {
   }
   port_ = free_port();
   start();
+}
+
+PostgresProcess::PostgresProcess(EmptyDir /*unused*/) {
+  make_dir();
+}
+
+bool PostgresProcess::make_dir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "parley-pg-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    failure_ = "mkdtemp failed";
+    return false;
+  }
+  dir_ = pattern;
+  if (::geteuid() == 0) {
+    // The server runs as postgres and must own its directory (it keeps its socket there too).
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): servers are created one at a time (shared_postgres)
+    const passwd* user = ::getpwnam("postgres");
+    if (user == nullptr || ::chown(dir_.c_str(), user->pw_uid, user->pw_gid) != 0) {
+      failure_ = "cannot hand the temp dir to the postgres user";
+      return false;
+    }
+  }
+  return true;
 }
 
 PostgresProcess::~PostgresProcess() {
@@ -181,6 +190,95 @@ void PostgresProcess::kill9() {
   std::filesystem::remove(dir_ / (socket + ".lock"), ignored);
   std::filesystem::remove(dir_ / socket, ignored);
   running_ = false;
+}
+
+std::unique_ptr<PostgresProcess> PostgresProcess::start_standby_of(
+    const PostgresProcess& primary, const std::string& application_name) {
+  std::unique_ptr<PostgresProcess> standby(new PostgresProcess(EmptyDir{}));
+  if (!standby->ok()) return standby;
+  if (!primary.running_) {
+    standby->failure_ = "the primary is not running";
+    return standby;
+  }
+  // -R writes standby.signal and primary_conninfo (this connection string, application_name
+  // included) into the copy's postgresql.auto.conf; -X stream brings the WAL written during the
+  // copy; -c fast checkpoints at once instead of spreading it. --no-sync as for initdb: tests kill
+  // processes, not the machine, and the standby's own WAL is synced as usual once it runs.
+  const std::string source = "host=127.0.0.1 port=" + std::to_string(primary.port_) +
+                             " user=postgres application_name=" + application_name;
+  if (!standby->run("pg_basebackup",
+                    "-D " + (standby->dir_ / "data").string() + " -d '" + source +
+                        "' -X stream -R -c fast --no-sync",
+                    "pg_basebackup.log")) {
+    return standby;
+  }
+  standby->port_ = free_port();
+  standby->start();
+  return standby;
+}
+
+bool PostgresProcess::set_synchronous_standby_names(const std::string& names) {
+  try {
+    pqxx::connection connection(conninfo("postgres"));
+    pqxx::nontransaction work(connection);
+    // ALTER SYSTEM cannot run inside a transaction block: hence the nontransaction.
+    work.exec("ALTER SYSTEM SET synchronous_standby_names = " + connection.quote(names));
+    work.exec("SELECT pg_reload_conf()");
+    return true;
+  } catch (const std::exception& e) {
+    failure_ = std::string("setting synchronous_standby_names failed: ") + e.what();
+    return false;
+  }
+}
+
+bool PostgresProcess::wait_for_sync_standby(const std::string& application_name) {
+  // pg_stat_replication says 'sync' once the reloaded setting names a standby that streams: the
+  // same evidence PostgreSQL's own synchronous replication tests wait for.
+  const std::string sql =
+      "SELECT sync_state FROM pg_stat_replication WHERE state = 'streaming' AND application_name "
+      "= '" +
+      application_name + "'";
+  if (poll_until("postgres", sql, "sync")) return true;
+  failure_ = "the standby " + application_name + " did not become synchronous: " + failure_;
+  return false;
+}
+
+bool PostgresProcess::promote() {
+  if (!run("pg_ctl", "-D " + (dir_ / "data").string() + " -w -t 60 promote", "pg_ctl.log")) {
+    return false;
+  }
+  if (poll_until("postgres", "SELECT pg_is_in_recovery()::text", "false")) return true;
+  failure_ = "the standby stayed in recovery after pg_ctl promote: " + failure_;
+  return false;
+}
+
+std::optional<std::string> PostgresProcess::query_value(const std::string& database,
+                                                        const std::string& sql) {
+  try {
+    pqxx::connection connection(conninfo(database) + " connect_timeout=5");
+    pqxx::nontransaction work(connection);
+    const pqxx::result result = work.exec(sql);
+    if (result.empty() || result.columns() == 0 || result[0][0].is_null()) return std::nullopt;
+    return result[0][0].as<std::string>();
+  } catch (const std::exception& e) {
+    failure_ = std::string("query failed: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+bool PostgresProcess::poll_until(const std::string& database, const std::string& sql,
+                                 const std::string& expected) {
+  // A bound for a broken setup, not a timing assertion: it normally takes milliseconds.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const std::string failure_before = failure_;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (query_value(database, sql) == expected) {
+      failure_ = failure_before;  // a failed attempt on the way is no failure of the server
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 pid_t PostgresProcess::postmaster_pid() const {

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 
 namespace parley::store::testing {
@@ -39,7 +41,33 @@ class PostgresProcess {
   // SIGKILL of the postmaster and its backends: a crash. start() recovers from the WAL.
   void kill9();
 
+  // Streaming replication. A standby is a copy of a running primary (pg_basebackup -R over a
+  // replication connection from 127.0.0.1, which initdb's trust pg_hba allows; PostgreSQL 15's
+  // defaults wal_level = replica and max_wal_senders = 10 need no change) on its own free port,
+  // connecting as `application_name`, the name synchronous_standby_names refers to. Running when
+  // ok() (wait_for_sync_standby() on the primary tells when it streams); stop(), start() and
+  // kill9() work on it as on a primary, and it is removed with everything in it likewise.
+  static std::unique_ptr<PostgresProcess> start_standby_of(const PostgresProcess& primary,
+                                                           const std::string& application_name);
+  // On a primary: ALTER SYSTEM SET synchronous_standby_names + pg_reload_conf(). Empty = none.
+  // Set it after the standbys were copied, so that a promoted standby does not inherit it.
+  bool set_synchronous_standby_names(const std::string& names);
+  // On a primary: waits (up to 30 s) until `application_name` streams to it as a synchronous
+  // standby (pg_stat_replication.sync_state = 'sync').
+  bool wait_for_sync_standby(const std::string& application_name);
+  // On a standby: pg_ctl promote, then waits until pg_is_in_recovery() is false.
+  bool promote();
+  // Opens a connection to `database` and runs `sql`; the first column of the first row, or
+  // nullopt (failure() says why) if that failed or there was no row.
+  std::optional<std::string> query_value(const std::string& database, const std::string& sql);
+
  private:
+  // For start_standby_of(): only the (owned) temp dir, no data yet.
+  struct EmptyDir {};
+  explicit PostgresProcess(EmptyDir);
+  bool make_dir();
+  // Runs `sql` on `database` until its first value is `expected` (true), or 30 s passed (false).
+  bool poll_until(const std::string& database, const std::string& sql, const std::string& expected);
   bool run(const std::string& program, const std::string& args, const std::string& log);
   pid_t postmaster_pid() const;
   void wait_gone(pid_t pid) const;
