@@ -156,6 +156,21 @@ void RedisClusterBus::wake(const store::DeviceAddress& device) {
   }
 }
 
+void RedisClusterBus::wake_many(const std::vector<store::DeviceAddress>& devices) {
+  if (devices.empty()) return;
+  std::vector<std::string> channels;
+  channels.reserve(devices.size());
+  for (const store::DeviceAddress& device : devices) channels.push_back(channel_of(device));
+  std::uint64_t published = 0;
+  std::uint64_t failed = 0;
+  for (const Result<std::int64_t>& result :
+       redis::spublish_many(cluster_, channels, wake_message_)) {
+    ++(result.ok() ? published : failed);  // a failed one waits for the device's next drain
+  }
+  wakes_published_ += published;
+  wake_errors_ += failed;
+}
+
 void RedisClusterBus::notify(const store::DeviceAddress& device,
                              const server::DeviceNotice& notice) {
   std::optional<std::string_view> kind = notice_kind_name(notice.kind);

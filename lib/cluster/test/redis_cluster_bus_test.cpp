@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "parley/cluster/redis_link_codes.h"
 #include "parley/cluster/redis_rate_limits.h"
 #include "parley/redis/crc16.h"
@@ -149,6 +151,62 @@ TEST_F(RedisClusterBusTest, LiveMessagesCrossNodesBothWays) {
   bob_->close();
   EXPECT_EQ(a_->bus->attachments(), 0u);
   EXPECT_EQ(b_->bus->attachments(), 0u);
+}
+
+// One group message from node a to devices attached on node b whose channels live on every
+// master: node a wakes them all with one pipelined batch and every device gets the message.
+TEST_F(RedisClusterBusTest, GroupSendWakesEveryDeviceOnTheOtherNode) {
+  std::string error;
+  RedisClusterProcess* cluster = shared(&error);
+  ASSERT_NE(cluster, nullptr) << error;
+  start(*cluster);
+
+  std::vector<store::DeviceAddress> devices = {{bob_id_.account, bob_id_.device}};
+  std::vector<std::unique_ptr<Client>> members;
+  std::set<int> masters;
+  auto master_of = [&](const store::DeviceAddress& d) {
+    return a_->redis
+        ->master_for_slot(redis::key_slot(redis::wakeup_channel(d.account_id, d.device_id)))
+        ->port;
+  };
+  masters.insert(master_of(devices[0]));
+  // At least 20 members, and as many as it takes for their channels to cover every master.
+  while (members.size() < 20 || (masters.size() < 3 && members.size() < 200)) {
+    Identity id;
+    members.push_back(std::make_unique<Client>(*b_->core));
+    members.back()->sign_up_and_in(id);
+    ASSERT_TRUE(members.back()->wait_for_queue_empty());
+    devices.push_back({id.account, id.device});
+    masters.insert(master_of(devices.back()));
+  }
+  ASSERT_EQ(masters.size(), 3u);
+
+  wire::Request request;
+  auto* send = request.mutable_send_group_message();
+  send->set_client_message_id("group-msg-0001");
+  send->set_ciphertext("to everyone on b");
+  for (const store::DeviceAddress& device : devices) {
+    auto* recipient = send->add_recipients();
+    recipient->set_account_id(server::testing::account_bytes(device.account_id));
+    recipient->add_device_ids(device.device_id);
+  }
+  const RedisClusterBusStats before = a_->bus->stats();
+  wire::Response ack = alice_->call(request);
+  ASSERT_EQ(status_of(ack), ErrorCode::kOk) << ack.message();
+  ASSERT_EQ(ack.send_group_message().stored_copies(), devices.size());
+
+  ASSERT_TRUE(bob_->wait_for_messages(1));
+  EXPECT_EQ(bob_->messages()[0].ciphertext(), "to everyone on b");
+  for (const auto& member : members) {
+    ASSERT_TRUE(member->wait_for_messages(1));
+    EXPECT_EQ(member->messages()[0].ciphertext(), "to everyone on b");
+  }
+  // Counted per device; published after the response, so possibly still under way.
+  EXPECT_TRUE(eventually(
+      [&] { return a_->bus->stats().wakes_published - before.wakes_published == devices.size(); },
+      kWait));
+  EXPECT_EQ(a_->bus->stats().wake_errors, before.wake_errors);
+  EXPECT_GE(b_->bus->stats().wakes_received, devices.size());
 }
 
 TEST_F(RedisClusterBusTest, NewerConnectionOnAnotherNodeClosesTheOlder) {

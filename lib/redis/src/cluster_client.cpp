@@ -2,6 +2,7 @@
 #include "parley/redis/cluster_client.h"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "connection.h"
@@ -56,6 +57,28 @@ bool retryable(std::string_view prefix) {
   return prefix == "TRYAGAIN" || prefix == "CLUSTERDOWN" || prefix == "LOADING" ||
          prefix == "MASTERDOWN" || prefix == "READONLY";
 }
+
+// Failures of the transport (node down, connection broken, timeout), which a retry may cure.
+bool transient(const Status& failure) {
+  return failure.code() == ErrorCode::kUnavailable || failure.code() == ErrorCode::kTimeout;
+}
+
+// pipeline(): what one command needs across rounds.
+struct PipelineEntry {
+  std::uint16_t slot = 0;
+  std::optional<NodeAddress> ask;  // the next round sends ASKING and the command to this node
+  int redirects = 0;
+  Status failure;  // the last transient failure, for the final error
+};
+
+// pipeline(): one round's commands for one node, written on one pooled connection.
+struct NodeBatch {
+  detail::NodePool* pool = nullptr;
+  std::vector<std::size_t> indices;  // into the pipeline's commands, in input order
+  std::vector<bool> asking;          // per index: preceded by ASKING
+  std::unique_ptr<detail::Connection> connection;
+  Status failure;  // the connection failed: every entry not answered yet gets this
+};
 
 }  // namespace
 
@@ -228,6 +251,171 @@ Result<RedisValue> RedisCluster::command_for_slot(std::uint16_t slot, const Args
     reload_unless_newer_than(failed_at);
     target = master_for_slot(slot);
   }
+}
+
+std::vector<Result<RedisValue>> RedisCluster::pipeline(const std::vector<RoutedCommand>& commands) {
+  std::vector<Result<RedisValue>> results(
+      commands.size(),
+      Result<RedisValue>(Status::error(ErrorCode::kInternal, "pipeline entry not run")));
+  std::vector<PipelineEntry> entries(commands.size());
+  std::vector<std::size_t> pending;
+  pending.reserve(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (commands[i].argv.empty()) {
+      results[i] = Status::error(ErrorCode::kInvalidArgument, "empty redis command");
+      continue;
+    }
+    entries[i].slot = key_slot(commands[i].routing_key);
+    pending.push_back(i);
+  }
+  if (pending.empty()) return results;
+  if (pending.size() == 1) {  // nothing to batch: the plain path does the same with less work
+    results[pending[0]] = command_for_slot(entries[pending[0]].slot, commands[pending[0]].argv);
+    return results;
+  }
+  // As in command_for_slot: a MOVED seen earlier asked for a full reload.
+  auto started = std::chrono::steady_clock::now();
+  if (reload_wanted_.exchange(false)) reload_unless_newer_than(started);
+
+  int attempt = 0;
+  while (!pending.empty()) {
+    std::vector<std::size_t> redirected;  // next round at once
+    std::vector<std::size_t> retried;     // next round after a backoff and a map reload
+    auto fail = [&](std::size_t i, const Status& failure) {
+      if (!transient(failure)) {
+        results[i] = failure;
+        return;
+      }
+      entries[i].failure = failure;
+      retried.push_back(i);
+    };
+
+    // Group this round's entries by the node they go to (std::map: one batch per node).
+    std::map<NodeAddress, NodeBatch> batches;
+    {
+      std::shared_lock lock(map_mutex_);
+      for (std::size_t i : pending) {
+        PipelineEntry& entry = entries[i];
+        const bool asking = entry.ask.has_value();  // ASK holds for this one attempt only
+        std::optional<NodeAddress> target = asking ? entry.ask : map_.master_for_slot(entry.slot);
+        entry.ask.reset();
+        if (!target) {
+          fail(i, Status::error(ErrorCode::kUnavailable,
+                                "no redis master serves slot " + std::to_string(entry.slot)));
+          continue;
+        }
+        NodeBatch& batch = batches[*target];
+        batch.indices.push_back(i);
+        batch.asking.push_back(asking);
+      }
+    }
+
+    // Write every batch before reading any reply: the masters work at the same time.
+    for (auto& [node, batch] : batches) {
+      batch.pool = &pool(node);
+      Result<std::unique_ptr<detail::Connection>> taken = batch.pool->take();
+      if (!taken.ok()) {
+        batch.failure = taken.status();
+        continue;
+      }
+      batch.connection = std::move(taken).value();
+      for (std::size_t k = 0; k < batch.indices.size(); ++k) {
+        if (batch.asking[k]) batch.connection->append({"ASKING"});
+        batch.connection->append(commands[batch.indices[k]].argv);
+      }
+      batch.failure = batch.connection->flush();
+    }
+
+    // Read the replies in order, one batch after the other.
+    for (auto& [node, batch] : batches) {
+      for (std::size_t k = 0; k < batch.indices.size(); ++k) {
+        const std::size_t i = batch.indices[k];
+        if (!batch.failure.ok()) {
+          fail(i, batch.failure);
+          continue;
+        }
+        std::optional<RedisValue> asking_error;
+        if (batch.asking[k]) {
+          Result<RedisValue> asked = batch.connection->read_reply();
+          if (!asked.ok()) {
+            batch.failure = asked.status();
+            fail(i, batch.failure);
+            continue;
+          }
+          if (asked->is_error()) asking_error = std::move(asked).value();
+        }
+        Result<RedisValue> reply = batch.connection->read_reply();
+        if (!reply.ok()) {
+          batch.failure = reply.status();
+          fail(i, batch.failure);
+          continue;
+        }
+        if (asking_error) {  // as call_asking(): the refused ASKING is the answer
+          results[i] = std::move(*asking_error);
+          continue;
+        }
+        if (!reply->is_error()) {
+          results[i] = std::move(reply);
+          continue;
+        }
+        const std::string_view prefix = reply->error_prefix();
+        if (prefix == "MOVED" || prefix == "ASK") {
+          std::optional<Redirect> redirect = parse_redirect(reply->text(), node.host);
+          if (!redirect) {
+            results[i] = std::move(reply);
+            continue;
+          }
+          if (++entries[i].redirects > options_.max_redirects) {
+            results[i] =
+                Status::error(ErrorCode::kUnavailable, "too many redis redirects for slot " +
+                                                           std::to_string(entries[i].slot));
+            continue;
+          }
+          if (redirect->kind == Redirect::Kind::kMoved) {
+            ++moved_;
+            {
+              std::unique_lock lock(map_mutex_);
+              map_.assign(redirect->slot, redirect->target);
+            }
+            reload_wanted_ = true;
+          } else {
+            ++ask_;
+            entries[i].ask = redirect->target;
+          }
+          redirected.push_back(i);
+          continue;
+        }
+        if (retryable(prefix)) {
+          fail(i, reply->error_status(commands[i].argv[0])
+                      .with_context("redis node " + node.to_string()));
+          continue;
+        }
+        results[i] = std::move(reply);  // an ordinary error reply is the command's answer
+      }
+      if (batch.connection) batch.pool->give_back(std::move(batch.connection));
+    }
+
+    if (!retried.empty()) {
+      if (attempt >= options_.max_retries) {
+        for (std::size_t i : retried) {
+          results[i] =
+              Status::error(ErrorCode::kUnavailable, entries[i].failure.message() + " (after " +
+                                                         std::to_string(attempt) + " retries)");
+        }
+        retried.clear();
+      } else {
+        ++attempt;
+        ++retries_;
+        auto failed_at = std::chrono::steady_clock::now();
+        backoff(attempt);
+        reload_unless_newer_than(failed_at);
+      }
+    }
+    pending = std::move(redirected);
+    pending.insert(pending.end(), retried.begin(), retried.end());
+    std::sort(pending.begin(), pending.end());  // input order within each node's next batch
+  }
+  return results;
 }
 
 Result<RedisValue> RedisCluster::eval(const LuaScript& script, const std::vector<std::string>& keys,

@@ -141,6 +141,7 @@ Status Connection::transport_error(std::string_view what) {
 }
 
 Result<RedisValue> Connection::read_reply() {
+  if (broken_) return Status::error(ErrorCode::kUnavailable, "connection to redis is broken");
   void* raw = nullptr;
   if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
     return transport_error("reading from");

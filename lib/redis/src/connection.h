@@ -41,9 +41,13 @@ class Connection {
   // Sends ASKING and then `argv` in one write and returns the second reply (for ASK redirects).
   Result<RedisValue> call_asking(const Args& argv);
 
-  // Pub/sub use: queue commands, flush them, and read whatever replies have arrived.
+  // Pipelines and pub/sub: queue commands, flush them, then read their replies in order
+  // (read_reply() blocks for the next one; pub/sub reads whatever has arrived instead).
   void append(const Args& argv);
   Status flush();
+  // Blocks (at most the I/O timeout) for the next reply. Like call(): a Redis error reply is a
+  // value, a transport failure is kUnavailable or kTimeout and breaks the connection.
+  Result<RedisValue> read_reply();
   // Reads from the socket once (call when poll() says readable); kUnavailable on EOF or error.
   Status read_available();
   // The next complete reply already read, or nullopt. kMalformedInput on a protocol error.
@@ -52,7 +56,6 @@ class Connection {
  private:
   Connection(NodeAddress node, redisContext* context);
   Status transport_error(std::string_view what);
-  Result<RedisValue> read_reply();
 
   NodeAddress node_;
   redisContext* context_;

@@ -21,15 +21,39 @@
 
 namespace parley::redis {
 
+namespace {
+
+// SPUBLISH's reply as a receiver count.
+Result<std::int64_t> receivers(Result<RedisValue> reply) {
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return reply->error_status("SPUBLISH");
+  if (!reply->is_integer()) {
+    return Status::error(ErrorCode::kMalformedInput, "unexpected SPUBLISH reply");
+  }
+  return reply->as_integer();
+}
+
+}  // namespace
+
 Result<std::int64_t> spublish(RedisCluster& cluster, std::string_view channel,
                               std::string_view message) {
-  PARLEY_ASSIGN_OR_RETURN(
-      RedisValue reply,
+  return receivers(
       cluster.command(channel, {"SPUBLISH", std::string(channel), std::string(message)}));
-  if (reply.is_error()) return reply.error_status("SPUBLISH");
-  if (!reply.is_integer())
-    return Status::error(ErrorCode::kMalformedInput, "unexpected SPUBLISH reply");
-  return reply.as_integer();
+}
+
+std::vector<Result<std::int64_t>> spublish_many(RedisCluster& cluster,
+                                                const std::vector<std::string>& channels,
+                                                std::string_view message) {
+  std::vector<RoutedCommand> commands;
+  commands.reserve(channels.size());
+  for (const std::string& channel : channels) {
+    commands.push_back({channel, {"SPUBLISH", channel, std::string(message)}});
+  }
+  std::vector<Result<RedisValue>> replies = cluster.pipeline(commands);
+  std::vector<Result<std::int64_t>> out;
+  out.reserve(replies.size());
+  for (Result<RedisValue>& reply : replies) out.push_back(receivers(std::move(reply)));
+  return out;
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core_impl.h"
 
@@ -224,12 +225,20 @@ void ServerCore::Impl::notify_stored(const std::vector<store::DeliveredCopy>& co
                                      std::int64_t timestamp_ms,
                                      const std::function<const Bytes&(std::size_t)>& payload_of) {
   for (std::size_t i = 0; i < copies.size(); ++i) {
-    // Committed first, then woken (cluster_bus.h): a lost wake-up only waits for the next drain.
-    if (config.cluster_bus) config.cluster_bus->wake(copies[i].recipient);
     auto connection = presence.find(copies[i].recipient);
     if (!connection) continue;  // offline: drained on connect
     store::StoredEnvelope stored{copies[i].seq, sender, timestamp_ms, payload_of(i)};
     notify_message(connection, stored);
+  }
+  // Committed first, then woken (cluster_bus.h): a lost wake-up only waits for the next drain.
+  // One batch per send: a group message to 1,000 devices is one pipeline, not 1,000 blocking
+  // round trips. After the local pushes, which only queue frames, so that a Redis in trouble
+  // (retrying for seconds) never delays the devices connected here.
+  if (config.cluster_bus && !copies.empty()) {
+    std::vector<store::DeviceAddress> recipients;
+    recipients.reserve(copies.size());
+    for (const store::DeliveredCopy& copy : copies) recipients.push_back(copy.recipient);
+    config.cluster_bus->wake_many(recipients);
   }
 }
 

@@ -5,6 +5,9 @@
 // closed like a local replacement).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "fake_cluster_bus.h"
 #include "test_harness.h"
 
@@ -154,6 +157,65 @@ TEST_F(ClusterBusTest, SameDeviceOnAnotherNodeReplacesTheOlderConnection) {
   ASSERT_EQ(status_of(bob_back.authenticate(bob_id_)), ErrorCode::kOk);
   EXPECT_EQ(bob_elsewhere.sink().close_reason(), ErrorCode::kConnectionClosed);
   EXPECT_FALSE(bob_back.sink().close_reason().has_value());
+}
+
+// A group message wakes the other nodes once per send, with every recipient device in one batch
+// (which RedisClusterBus sends as one pipeline), not once per device.
+TEST_F(ClusterBusTest, GroupSendWakesEveryRecipientDeviceInOneBatch) {
+  sign_in_both();
+  // Eight more members on node B: five stay signed in, three go offline.
+  std::vector<Identity> members(8);
+  std::vector<std::unique_ptr<Client>> online;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    auto client = std::make_unique<Client>(*core_b_);
+    client->sign_up_and_in(members[i]);
+    if (i < 5) {
+      ASSERT_TRUE(client->wait_for_queue_empty());
+      online.push_back(std::move(client));
+    } else {
+      client->close();
+    }
+  }
+  std::vector<store::DeviceAddress> expected = {{bob_id_.account, bob_id_.device}};
+  for (const Identity& member : members) expected.push_back({member.account, member.device});
+
+  wire::Request request;
+  auto* send = request.mutable_send_group_message();
+  send->set_client_message_id("group-msg-0001");
+  send->set_ciphertext("to the group");
+  for (const store::DeviceAddress& device : expected) {
+    auto* recipient = send->add_recipients();
+    recipient->set_account_id(account_bytes(device.account_id));
+    recipient->add_device_ids(device.device_id);
+  }
+  const std::size_t batches_before = bus_a_.wake_batches().size();
+  wire::Response ack = alice_->call(request);
+  ASSERT_EQ(status_of(ack), ErrorCode::kOk) << ack.message();
+  ASSERT_EQ(ack.send_group_message().stored_copies(), expected.size());
+
+  // Inline workers: the wake-ups were sent before call() returned.
+  auto batches = bus_a_.wake_batches();
+  ASSERT_EQ(batches.size(), batches_before + 1);
+  std::vector<store::DeviceAddress> woken = batches.back();
+  std::sort(woken.begin(), woken.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(woken, expected);
+  EXPECT_TRUE(bus_b_.wake_batches().empty());
+
+  // Everyone signed in on node B got it through those wake-ups.
+  std::vector<Client*> receivers = {bob_.get()};
+  for (const auto& client : online) receivers.push_back(client.get());
+  for (Client* client : receivers) {
+    ASSERT_TRUE(client->wait_for_messages(1));
+    EXPECT_EQ(client->messages()[0].ciphertext(), "to the group");
+  }
+
+  // A one-to-one send is one batch as well, of the recipient's devices.
+  ASSERT_EQ(status_of(alice_->send_message(bob_id_.account, {1}, "message-0002", "hi")),
+            ErrorCode::kOk);
+  batches = bus_a_.wake_batches();
+  ASSERT_EQ(batches.size(), batches_before + 2);
+  EXPECT_EQ(batches.back(), (std::vector<store::DeviceAddress>{{bob_id_.account, bob_id_.device}}));
 }
 
 TEST_F(ClusterBusTest, ClosedConnectionsDetach) {

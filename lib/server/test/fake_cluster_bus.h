@@ -98,6 +98,20 @@ class FakeClusterBus final : public ClusterBus {
     for (const auto& a : targets) a.callbacks.on_wake();
   }
 
+  // Records the batch (tests check that a send wakes once with all its devices), then routes
+  // each device like wake().
+  void wake_many(const std::vector<store::DeviceAddress>& devices) override {
+    std::lock_guard lock(network_.mutex_);
+    wake_batches_.push_back(devices);
+    for (const auto& device : devices) wake(device);
+  }
+
+  // Every wake_many() call this node made, in order.
+  std::vector<std::vector<store::DeviceAddress>> wake_batches() const {
+    std::lock_guard lock(network_.mutex_);
+    return wake_batches_;
+  }
+
   void notify(const store::DeviceAddress& device, const DeviceNotice& notice) override {
     std::lock_guard lock(network_.mutex_);
     ++network_.notices_;
@@ -123,6 +137,7 @@ class FakeClusterBus final : public ClusterBus {
  private:
   using Attachment = FakeBusNetwork::Attachment;
   FakeBusNetwork& network_;
+  std::vector<std::vector<store::DeviceAddress>> wake_batches_;  // guarded by network_.mutex_
 };
 
 }  // namespace parley::server::testing

@@ -28,7 +28,8 @@
 // duplicates at worst, never a loss).
 //
 // Blocking: attach() waits for the subscription and one script (ServerCore calls it on a worker
-// thread, which already blocks on the store); wake() and notify() wait for one SPUBLISH. Callbacks
+// thread, which already blocks on the store); wake() and notify() wait for one SPUBLISH,
+// wake_many() for one pipelined batch of them (one round trip per master). Callbacks
 // run on the subscriber's reader thread under this bus's lock, which is what guarantees that none
 // runs after detach() returns.
 
@@ -84,6 +85,9 @@ class RedisClusterBus final : public server::ClusterBus {
                 Callbacks callbacks) override;
   void detach(const store::DeviceAddress& device, std::uint64_t connection_token) override;
   void wake(const store::DeviceAddress& device) override;
+  // One pipeline of SPUBLISH (redis::spublish_many): one round trip per master for the batch.
+  // Counted per device in wakes_published / wake_errors, like wake().
+  void wake_many(const std::vector<store::DeviceAddress>& devices) override;
   void notify(const store::DeviceAddress& device, const server::DeviceNotice& notice) override;
 
   const std::string& node_id() const { return node_id_; }

@@ -18,6 +18,9 @@
 //   a short exponential backoff and a map reload (a failover moves slots to a replica), at most
 //   `max_retries` times; then the caller gets kUnavailable naming the node, never a key.
 //
+// pipeline() sends many commands with one round trip per master instead of one per command (a
+// group message wakes every member device with one batch of SPUBLISH).
+//
 // Retries make a command at-least-once: a command whose connection failed after it was sent may
 // have run. Callers use commands where that is harmless (SET of presence, PUBLISH of a wake-up,
 // a rate-limit take that may count once more).
@@ -80,6 +83,13 @@ class LuaScript {
   std::string sha1_;
 };
 
+// One command of a pipeline(): `routing_key` routes it as command()'s does (the command's key,
+// or the channel for SPUBLISH).
+struct RoutedCommand {
+  std::string routing_key;
+  Args argv;
+};
+
 class RedisCluster {
  public:
   // Connects to the first seed ("host:port") that answers CLUSTER SLOTS and loads the slot map.
@@ -95,6 +105,20 @@ class RedisCluster {
   // retried one comes back as a value of kind kError.
   Result<RedisValue> command(std::string_view routing_key, const Args& argv);
   Result<RedisValue> command_for_slot(std::uint16_t slot, const Args& argv);
+
+  // Runs every command with one round trip per master: the commands are grouped by the master
+  // of their slot, each group is written on one pooled connection (every group before any reply
+  // is read, so the masters work at the same time) and the replies are read back in order.
+  // Returns one result per command, in the order of `commands`, each as command() would answer
+  // it (a Redis error reply is a kError value; an empty argv is kInvalidArgument).
+  //
+  // Redirected entries (MOVED repoints the slot as in command(); ASK sends ASKING first) go again
+  // together in the next round. Entries that met a transport failure or a retried error reply
+  // are retried together after one backoff and map reload, at most `max_retries` rounds, then
+  // answer kUnavailable naming the node: a dead master costs the batch one retry cycle, not one
+  // per command. Commands for one master run in input order, except redirected or retried ones.
+  // At-least-once, like command().
+  std::vector<Result<RedisValue>> pipeline(const std::vector<RoutedCommand>& commands);
 
   // Runs `argv` on one given node, without routing, redirects or retries (admin, tests).
   Result<RedisValue> command_on_node(const NodeAddress& node, const Args& argv);

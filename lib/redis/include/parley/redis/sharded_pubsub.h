@@ -15,7 +15,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "parley/redis/cluster_client.h"
 #include "parley/util/status.h"
@@ -26,6 +28,12 @@ namespace parley::redis {
 // master). An error reply becomes a Status naming only the error's first word.
 Result<std::int64_t> spublish(RedisCluster& cluster, std::string_view channel,
                               std::string_view message);
+
+// The same `message` on every channel in one RedisCluster::pipeline(): one round trip per master
+// instead of one per channel. One result per channel, in order, each as spublish() gives it.
+std::vector<Result<std::int64_t>> spublish_many(RedisCluster& cluster,
+                                                const std::vector<std::string>& channels,
+                                                std::string_view message);
 
 struct SubscriberOptions {
   // Wait between attempts to (re)subscribe a channel whose master cannot be reached.

@@ -20,14 +20,16 @@
 // wakes *after* the message is committed, so a lost wake-up only delays delivery until the next
 // drain. A bus that re-makes a lost subscription calls on_wake for it, which drains at once.
 //
-// Threads: the core calls attach() and wake() from its worker threads (inside the authenticate
-// and send requests), which already block on the store, so those two may block on the network.
-// detach() is called from ConnectionHandler::on_close, which runs on a gateway thread: it must
-// not wait for the network. The callbacks may run on any thread, must return quickly (the core
-// only queues work), and must not run any more for an attachment once detach() for it returned.
+// Threads: the core calls attach(), wake() and wake_many() from its worker threads (inside the
+// authenticate and send requests), which already block on the store, so those may block on the
+// network. detach() is called from ConnectionHandler::on_close, which runs on a gateway thread:
+// it must not wait for the network. The callbacks may run on any thread, must return quickly
+// (the core only queues work), and must not run any more for an attachment once detach() for it
+// returned.
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "parley/store/records.h"
 #include "parley/util/status.h"
@@ -75,6 +77,14 @@ class ClusterBus {
   // may still be registered here when the new one's drain has already run elsewhere. The bus need
   // not deliver a wake-up back to the node that sent it (the core pushed it locally already).
   virtual void wake(const store::DeviceAddress& device) = 0;
+
+  // wake() for every device of one send (a group message: one entry per stored copy), called
+  // once per send after its commit. A bus that can batch overrides it (RedisClusterBus sends one
+  // pipeline of SPUBLISH instead of one blocking round trip per device); the default wakes them
+  // one at a time, so every bus keeps working.
+  virtual void wake_many(const std::vector<store::DeviceAddress>& devices) {
+    for (const store::DeviceAddress& device : devices) wake(device);
+  }
 
   // Delivers `notice` to the device's attachments on the other nodes (the core handles its own
   // connections locally, so the bus need not deliver it back to this node). Called from worker
