@@ -4,6 +4,7 @@
 //
 //   parleyd [serve] [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--admin HOST:PORT] ...
 //   parleyd gen-cert --out DIR [--key-type p256|ed25519]
+//   parleyd move-shards --postgres "A; B" --shard-map MAP --shards 0-511 --from 0 --to 1
 //
 // `parleyd --help` and `parleyd serve --help` explain every option; docs/operations.md has an
 // example configuration file.
@@ -16,6 +17,7 @@
 #include <cstdio>
 
 #include "config.h"
+#include "move_shards.h"
 #include "parley/gateway/certificate.h"
 #include "serve.h"
 
@@ -99,11 +101,14 @@ int main(int argc, char** argv) {
   gen->add_option("--days", cert_settings.days, "validity in days")
       ->capture_default_str()
       ->check(CLI::Range(1, 3650));
+  parleyd::MoveShardsSettings move_settings;
+  CLI::App* move = parleyd::add_move_shards_command(app, move_settings);
   app.require_subcommand(0, 1);
 
   CLI11_PARSE(app, argc, argv);
 
   if (gen->parsed()) return gen_cert(cert_settings);
+  if (move->parsed()) return parleyd::move_shards(move_settings);
 
   CLI::App& command = serve->parsed() ? *serve : app;
   parleyd::ServeSettings& settings = serve->parsed() ? serve_settings : top_settings;

@@ -6,10 +6,10 @@
 // Every account lives on one backend, with its devices, keys and mailboxes: its logical shard is
 // a fixed hash of its id (shard_of(), 1024 shards, frozen forever: changing it would strand
 // every account), and the ShardMap says which backend holds each logical shard. Moving a shard
-// means copying its accounts to another server and then changing the map (docs: the lead's
-// scaling notes).
+// means copying its accounts to another server and then changing the map: move_shards() in
+// pg_shard_move.h (`parleyd move-shards`), with the nodes stopped.
 //
-// What is NOT the same as on one backend (the lead must know; see also the tests):
+// What is NOT the same as on one backend (see also the tests):
 //  - Usernames and identity keys are unique per backend by constraint, and across backends only
 //    by a check before the write: two concurrent create_account()/set_username() calls with the
 //    same value on accounts of different backends can both succeed.
