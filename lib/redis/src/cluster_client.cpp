@@ -178,6 +178,19 @@ ClusterStats RedisCluster::stats() const {
   return ClusterStats{moved_.load(), ask_.load(), retries_.load(), map_reloads_.load()};
 }
 
+void RedisCluster::learn(const Redirect& redirect) {
+  if (redirect.kind == Redirect::Kind::kAsk) {
+    ++ask_;
+    return;
+  }
+  ++moved_;
+  {
+    std::unique_lock lock(map_mutex_);
+    map_.assign(redirect.slot, redirect.target);
+  }
+  reload_wanted_ = true;
+}
+
 void RedisCluster::backoff(int attempt) const {
   auto delay = options_.retry_backoff * (1LL << std::min(attempt - 1, 20));
   std::this_thread::sleep_for(
@@ -217,17 +230,8 @@ Result<RedisValue> RedisCluster::command_for_slot(std::uint16_t slot, const Args
             return Status::error(ErrorCode::kUnavailable,
                                  "too many redis redirects for slot " + std::to_string(slot));
           }
-          if (redirect->kind == Redirect::Kind::kMoved) {
-            ++moved_;
-            {
-              std::unique_lock lock(map_mutex_);
-              map_.assign(redirect->slot, redirect->target);
-            }
-            reload_wanted_ = true;
-          } else {
-            ++ask_;
-            asking = true;
-          }
+          learn(*redirect);
+          asking = redirect->kind == Redirect::Kind::kAsk;
           target = redirect->target;
           continue;
         }
@@ -371,17 +375,8 @@ std::vector<Result<RedisValue>> RedisCluster::pipeline(const std::vector<RoutedC
                                                            std::to_string(entries[i].slot));
             continue;
           }
-          if (redirect->kind == Redirect::Kind::kMoved) {
-            ++moved_;
-            {
-              std::unique_lock lock(map_mutex_);
-              map_.assign(redirect->slot, redirect->target);
-            }
-            reload_wanted_ = true;
-          } else {
-            ++ask_;
-            entries[i].ask = redirect->target;
-          }
+          learn(*redirect);
+          if (redirect->kind == Redirect::Kind::kAsk) entries[i].ask = redirect->target;
           redirected.push_back(i);
           continue;
         }

@@ -16,6 +16,7 @@ namespace parley::redis {
 namespace {
 
 using test::RedisClusterProcess;
+using test::SlotMigration;
 
 class ClusterClientTest : public ::testing::Test {
  protected:
@@ -165,13 +166,7 @@ TEST_F(ClusterClientTest, SlotMigrationGoesThroughAskThenMoved) {
   const std::uint16_t slot = key_slot("{migrating}");
   auto from = cluster_->master_index_for_slot(slot);
   ASSERT_TRUE(from.ok());
-  int to = (*from + 1) % 3;
-  int from_port = cluster_->nodes()[static_cast<std::size_t>(*from)].port;
-  int to_port = cluster_->nodes()[static_cast<std::size_t>(to)].port;
-  auto from_id = cluster_->node_id(from_port);
-  auto to_id = cluster_->node_id(to_port);
-  ASSERT_TRUE(from_id.ok() && to_id.ok());
-
+  const int from_port = cluster_->nodes()[static_cast<std::size_t>(*from)].port;
   std::vector<std::string> keys;
   for (int i = 0; i < 20; ++i) {
     keys.push_back("{migrating}:" + std::to_string(i));
@@ -182,14 +177,11 @@ TEST_F(ClusterClientTest, SlotMigrationGoesThroughAskThenMoved) {
   auto ok = [](const Result<RedisValue>& reply) {
     return reply.ok() && reply->is_status() && reply->text() == "OK";
   };
-  std::string s = std::to_string(slot);
-  ASSERT_TRUE(
-      ok(cluster_->node_command(to_port, {"CLUSTER", "SETSLOT", s, "IMPORTING", *from_id})));
-  ASSERT_TRUE(
-      ok(cluster_->node_command(from_port, {"CLUSTER", "SETSLOT", s, "MIGRATING", *to_id})));
-  Args migrate = {"MIGRATE", "127.0.0.1", std::to_string(to_port), "", "0", "5000", "KEYS"};
-  migrate.insert(migrate.end(), keys.begin(), keys.begin() + 10);
-  ASSERT_TRUE(ok(cluster_->node_command(from_port, migrate)));
+  auto migration = SlotMigration::begin(*cluster_, slot);
+  ASSERT_TRUE(migration.ok()) << migration.status().to_string();
+  const int to_port = migration->to_port();
+  Status half_moved = migration->migrate({keys.begin(), keys.begin() + 10});
+  ASSERT_TRUE(half_moved.ok()) << half_moved.to_string();
 
   // Half the keys are on the importing node: ASK redirects, the map keeps the old master.
   std::uint64_t ask_before = client_->stats().ask;
@@ -205,13 +197,10 @@ TEST_F(ClusterClientTest, SlotMigrationGoesThroughAskThenMoved) {
   ASSERT_TRUE(ok(client_->command("{migrating}:new", {"SET", "{migrating}:new", "fresh"})));
   EXPECT_EQ(client_->stats().ask - ask_before, 11u);
 
-  migrate = {"MIGRATE", "127.0.0.1", std::to_string(to_port), "", "0", "5000", "KEYS"};
-  migrate.insert(migrate.end(), keys.begin() + 10, keys.end());
-  ASSERT_TRUE(ok(cluster_->node_command(from_port, migrate)));
-  for (const auto& node :
-       {to_port, from_port, cluster_->nodes()[static_cast<std::size_t>((to + 1) % 3)].port}) {
-    ASSERT_TRUE(ok(cluster_->node_command(node, {"CLUSTER", "SETSLOT", s, "NODE", *to_id})));
-  }
+  Status rest_moved = migration->migrate({keys.begin() + 10, keys.end()});
+  ASSERT_TRUE(rest_moved.ok()) << rest_moved.to_string();
+  Status finished = migration->finish();
+  ASSERT_TRUE(finished.ok()) << finished.to_string();
 
   // The old master now answers MOVED: the client follows it and repoints the slot.
   std::uint64_t moved_before = client_->stats().moved;

@@ -17,6 +17,7 @@ namespace parley::redis {
 namespace {
 
 using test::RedisClusterProcess;
+using test::SlotMigration;
 
 constexpr auto kWait = std::chrono::seconds(10);
 
@@ -127,15 +128,6 @@ TEST_F(ClusterPipelineTest, SpublishManyReachesSubscribersOnEveryMaster) {
 // (the slot is repointed), each in the pipeline's next round, in input order.
 TEST_F(ClusterPipelineTest, FollowsAskThenMovedDuringASlotMigration) {
   const std::uint16_t slot = key_slot("{piped-migrating}");
-  auto from = cluster_->master_index_for_slot(slot);
-  ASSERT_TRUE(from.ok());
-  int to = (*from + 1) % 3;
-  int from_port = cluster_->nodes()[static_cast<std::size_t>(*from)].port;
-  int to_port = cluster_->nodes()[static_cast<std::size_t>(to)].port;
-  auto from_id = cluster_->node_id(from_port);
-  auto to_id = cluster_->node_id(to_port);
-  ASSERT_TRUE(from_id.ok() && to_id.ok());
-
   // Keys of the migrating slot between keys of other slots.
   std::vector<RoutedCommand> gets;
   std::vector<std::string> moving;
@@ -155,14 +147,12 @@ TEST_F(ClusterPipelineTest, FollowsAskThenMovedDuringASlotMigration) {
     }
   };
 
-  std::string s = std::to_string(slot);
-  ASSERT_TRUE(is_ok_status(
-      cluster_->node_command(to_port, {"CLUSTER", "SETSLOT", s, "IMPORTING", *from_id})));
-  ASSERT_TRUE(is_ok_status(
-      cluster_->node_command(from_port, {"CLUSTER", "SETSLOT", s, "MIGRATING", *to_id})));
-  Args migrate = {"MIGRATE", "127.0.0.1", std::to_string(to_port), "", "0", "5000", "KEYS"};
-  migrate.insert(migrate.end(), moving.begin(), moving.begin() + 10);
-  ASSERT_TRUE(is_ok_status(cluster_->node_command(from_port, migrate)));
+  auto migration = SlotMigration::begin(*cluster_, slot);
+  ASSERT_TRUE(migration.ok()) << migration.status().to_string();
+  const int from_port = migration->from_port();
+  const int to_port = migration->to_port();
+  Status half_moved = migration->migrate({moving.begin(), moving.begin() + 10});
+  ASSERT_TRUE(half_moved.ok()) << half_moved.to_string();
 
   const ClusterStats before_ask = client_->stats();
   check(client_->pipeline(gets));
@@ -170,13 +160,10 @@ TEST_F(ClusterPipelineTest, FollowsAskThenMovedDuringASlotMigration) {
   EXPECT_EQ(client_->stats().moved, before_ask.moved);
   EXPECT_EQ(client_->master_for_slot(slot)->port, from_port);
 
-  migrate = {"MIGRATE", "127.0.0.1", std::to_string(to_port), "", "0", "5000", "KEYS"};
-  migrate.insert(migrate.end(), moving.begin() + 10, moving.end());
-  ASSERT_TRUE(is_ok_status(cluster_->node_command(from_port, migrate)));
-  for (const auto& node : cluster_->nodes()) {
-    ASSERT_TRUE(
-        is_ok_status(cluster_->node_command(node.port, {"CLUSTER", "SETSLOT", s, "NODE", *to_id})));
-  }
+  Status rest_moved = migration->migrate({moving.begin() + 10, moving.end()});
+  ASSERT_TRUE(rest_moved.ok()) << rest_moved.to_string();
+  Status finished = migration->finish();
+  ASSERT_TRUE(finished.ok()) << finished.to_string();
 
   // Every entry of the slot went to the old master in the same round, so each met MOVED once.
   const ClusterStats before_moved = client_->stats();

@@ -301,4 +301,43 @@ RedisClusterProcess* shared_cluster(std::string* error) {
   return cluster->get();
 }
 
+Result<SlotMigration> SlotMigration::begin(const RedisClusterProcess& cluster, std::uint16_t slot) {
+  SlotMigration migration(cluster, slot);
+  PARLEY_ASSIGN_OR_RETURN(int from, cluster.master_index_for_slot(slot));
+  const int to = (from + 1) % cluster.masters();
+  migration.from_port_ = cluster.nodes()[static_cast<std::size_t>(from)].port;
+  migration.to_port_ = cluster.nodes()[static_cast<std::size_t>(to)].port;
+  PARLEY_ASSIGN_OR_RETURN(std::string from_id, cluster.node_id(migration.from_port_));
+  PARLEY_ASSIGN_OR_RETURN(migration.to_id_, cluster.node_id(migration.to_port_));
+  const std::string s = std::to_string(slot);
+  PARLEY_RETURN_IF_ERROR(
+      migration.all_ok(migration.to_port_, {"CLUSTER", "SETSLOT", s, "IMPORTING", from_id}));
+  PARLEY_RETURN_IF_ERROR(migration.all_ok(
+      migration.from_port_, {"CLUSTER", "SETSLOT", s, "MIGRATING", migration.to_id_}));
+  return migration;
+}
+
+Status SlotMigration::migrate(const std::vector<std::string>& keys) const {
+  Args migrate = {"MIGRATE", "127.0.0.1", std::to_string(to_port_), "", "0", "5000", "KEYS"};
+  migrate.insert(migrate.end(), keys.begin(), keys.end());
+  return all_ok(from_port_, migrate);
+}
+
+Status SlotMigration::finish() const {
+  for (int i = 0; i < cluster_->masters(); ++i) {
+    const int port = cluster_->nodes()[static_cast<std::size_t>(i)].port;
+    PARLEY_RETURN_IF_ERROR(
+        all_ok(port, {"CLUSTER", "SETSLOT", std::to_string(slot_), "NODE", to_id_}));
+  }
+  return Status();
+}
+
+Status SlotMigration::all_ok(int port, const Args& argv) const {
+  PARLEY_ASSIGN_OR_RETURN(RedisValue reply, cluster_->node_command(port, argv));
+  if (reply.is_status() && reply.text() == "OK") return Status();
+  return Status::error(ErrorCode::kInternal, argv[0] + " " + argv[1] + " on port " +
+                                                 std::to_string(port) + " answered " +
+                                                 std::string(reply.text()));
+}
+
 }  // namespace parley::redis::test

@@ -40,6 +40,7 @@ class RedisClusterProcess {
   // "127.0.0.1:port" of every node, masters first.
   std::vector<std::string> seeds() const;
   const std::vector<Node>& nodes() const { return nodes_; }
+  int masters() const { return options_.masters; }  // the first nodes()
 
   // One command on one node, straight through hiredis (independent of the client under test).
   Result<RedisValue> node_command(int port, const Args& argv) const;
@@ -65,6 +66,32 @@ class RedisClusterProcess {
   Options options_;
   std::string root_;
   std::vector<Node> nodes_;
+};
+
+// Moves one slot from its master to the next master in three steps, as
+// `redis-cli --cluster reshard` does, so a test can look at the client between them:
+// begin() marks the slot IMPORTING on the target and MIGRATING on the source (clients then get
+// ASK for keys already moved), migrate() moves some keys, finish() assigns the slot to the target
+// on every node (clients then get MOVED from the source).
+class SlotMigration {
+ public:
+  static Result<SlotMigration> begin(const RedisClusterProcess& cluster, std::uint16_t slot);
+
+  Status migrate(const std::vector<std::string>& keys) const;
+  Status finish() const;
+  int from_port() const { return from_port_; }
+  int to_port() const { return to_port_; }
+
+ private:
+  SlotMigration(const RedisClusterProcess& cluster, std::uint16_t slot)
+      : cluster_(&cluster), slot_(slot) {}
+  Status all_ok(int port, const Args& argv) const;
+
+  const RedisClusterProcess* cluster_;
+  std::uint16_t slot_;
+  int from_port_ = 0;
+  int to_port_ = 0;
+  std::string to_id_;
 };
 
 }  // namespace parley::redis::test

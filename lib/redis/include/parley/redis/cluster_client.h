@@ -147,6 +147,9 @@ class RedisCluster {
   // share one reload instead of each asking every node).
   void reload_unless_newer_than(std::chrono::steady_clock::time_point since);
   void backoff(int attempt) const;
+  // Counts a MOVED or ASK reply; a MOVED also repoints its slot in the map at once and asks for
+  // a full reload (more slots probably moved with it). The caller follows the redirect.
+  void learn(const Redirect& redirect);
 
   const std::vector<NodeAddress> seeds_;
   const ClusterOptions options_;
