@@ -9,7 +9,9 @@
 //     else    → the decoy gets every byte read so far: a static site (Beast HTTP/1.1) or a
 //               plain-HTTP site the bytes are passed through to.
 //
-// Logs never carry the secret, and client addresses only at debug level.
+// Logs never carry the secret, and client addresses only at debug level. The decisions that need
+// no sockets live in plain files beside this one: routes.h (the settings' checks), decoy_site.h
+// (the static decoy's pages), connection_limits.h, and admin_page.h (/metrics, /healthz).
 
 #include <utility>  // before Asio: Boost 1.74 + GCC 12 need std::exchange declared
 //
@@ -19,25 +21,27 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <mutex>
-#include <sstream>
+#include <memory>
+#include <optional>
+#include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
+#include "admin_page.h"
+#include "connection_limits.h"
+#include "counters.h"
+#include "decoy_site.h"
 #include "parley/net/relay_handshake.h"
 #include "parley/net/websocket_channel.h"
 #include "parley/util/encoding.h"
 #include "relay_server.h"
+#include "routes.h"
 #include "token_bucket.h"
 
 namespace parley::relay {
@@ -46,7 +50,6 @@ namespace {
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 namespace http = boost::beast::http;
-namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using boost::system::error_code;
@@ -57,145 +60,6 @@ constexpr auto kRedirect = [](error_code& ec) {
   return asio::redirect_error(asio::use_awaitable, ec);
 };
 constexpr std::size_t kChunk = 16UL * 1024;
-constexpr std::uint64_t kMaxDecoyFileBytes = 8u << 20;
-
-// ---- the built-in decoy site: a small personal homepage ------------------------------------
-
-constexpr std::string_view kIndexHtml = R"(<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Notes from the workshop</title>
-<style>
-body{max-width:40em;margin:3em auto;padding:0 1em;font:17px/1.6 Georgia,serif;color:#222;background:#fdfcf8}
-h1{font-weight:normal;margin-bottom:0}.sub{color:#777;margin-top:.2em}
-article{margin:2.2em 0}h2{font-size:1.15em;margin-bottom:.2em}time{color:#888;font-size:.9em}
-a{color:#2a5d8f}footer{margin-top:4em;color:#999;font-size:.85em}
-</style>
-</head>
-<body>
-<h1>Notes from the workshop</h1>
-<p class="sub">Woodworking, old radios and the occasional loaf of bread.</p>
-<article>
-<h2>Restoring a 1958 valve radio, part 3</h2>
-<time datetime="2025-10-12">12 October 2025</time>
-<p>The new capacitors finally arrived. After replacing the last of the wax-paper ones the hum is
-gone, and the dial lamp works again. Next: the cabinet, which has seen better decades.</p>
-</article>
-<article>
-<h2>A simple sourdough schedule for busy weeks</h2>
-<time datetime="2025-08-30">30 August 2025</time>
-<p>Feed the starter at night, mix in the morning, shape after work and bake the next day. Cold
-retard in the fridge does most of the work for you.</p>
-</article>
-<article>
-<h2>Hand-cut dovetails without the fuss</h2>
-<time datetime="2025-06-03">3 June 2025</time>
-<p>Tails first, a sharp chisel and a lot of patience. My third attempt was the first one I did not
-hide at the back of the drawer.</p>
-</article>
-<footer>Written and photographed by me. Comments by e-mail are always welcome.</footer>
-</body>
-</html>
-)";
-
-constexpr std::string_view kNotFoundHtml = R"(<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Not found</title></head>
-<body style="max-width:40em;margin:3em auto;font:17px/1.6 Georgia,serif">
-<h1>Page not found</h1>
-<p>Sorry, there is nothing here. Try the <a href="/">front page</a>.</p>
-</body>
-</html>
-)";
-
-constexpr std::string_view kBadRequestHtml =
-    "<html><head><title>400 Bad Request</title></head><body><h1>Bad Request</h1></body></html>\n";
-
-std::string content_type_of(const std::string& path) {
-  const std::string ext = fs::path(path).extension().string();
-  if (ext == ".html" || ext == ".htm") return "text/html; charset=utf-8";
-  if (ext == ".css") return "text/css";
-  if (ext == ".js") return "application/javascript";
-  if (ext == ".png") return "image/png";
-  if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
-  if (ext == ".gif") return "image/gif";
-  if (ext == ".svg") return "image/svg+xml";
-  if (ext == ".ico") return "image/x-icon";
-  if (ext == ".txt") return "text/plain; charset=utf-8";
-  if (ext == ".xml") return "application/xml";
-  return "application/octet-stream";
-}
-
-// The file for a request target in --decoy-dir, or nullopt. Only plain relative paths of
-// [A-Za-z0-9._-] segments, none empty or starting with '.', so nothing outside the directory is
-// reachable (symbolic links the operator put inside it are followed).
-std::optional<std::string> decoy_file(const std::string& dir, std::string_view target) {
-  const auto query = target.find_first_of("?#");
-  std::string path(target.substr(0, query));
-  if (path.empty() || path.front() != '/') return std::nullopt;
-  if (path.back() == '/') path += "index.html";
-  bool segment_start = false;  // the leading '/' starts the first segment
-  for (char c : path) {
-    const bool ok =
-        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '/';
-    // No dot files, no "..", and no empty segment: "//etc/passwd" would make the joined path
-    // absolute.
-    if (!ok || (segment_start && (c == '.' || c == '/'))) return std::nullopt;
-    segment_start = c == '/';
-  }
-  const fs::path file = fs::path(dir) / fs::path(path.substr(1)).relative_path();
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec) || fs::file_size(file, ec) > kMaxDecoyFileBytes) {
-    return std::nullopt;
-  }
-  return file.string();
-}
-
-std::string read_file(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// ---- shared state ---------------------------------------------------------------------------
-
-struct Counters {
-  std::atomic<std::uint64_t> accepted{0};
-  std::atomic<std::uint64_t> active{0};
-  std::atomic<std::uint64_t> parley_sessions{0};
-  std::atomic<std::uint64_t> decoy_sessions{0};
-  std::atomic<std::uint64_t> head_timeouts{0};
-  std::atomic<std::uint64_t> bytes_up{0};
-  std::atomic<std::uint64_t> bytes_down{0};
-  std::atomic<std::uint64_t> refused_total_limit{0};
-  std::atomic<std::uint64_t> refused_ip_limit{0};
-  std::atomic<std::uint64_t> upstream_failures{0};
-  std::atomic<std::uint64_t> tls_failures{0};
-
-  std::mutex ip_mutex;
-  std::unordered_map<std::string, std::uint32_t> per_ip;
-};
-
-// Holds one connection's place in the limits; released when the connection's last piece ends.
-class ConnectionSlot {
- public:
-  ConnectionSlot(Counters& counters, std::string ip) : counters_(counters), ip_(std::move(ip)) {}
-  ~ConnectionSlot() {
-    counters_.active.fetch_sub(1);
-    std::lock_guard lock(counters_.ip_mutex);
-    auto it = counters_.per_ip.find(ip_);
-    if (it != counters_.per_ip.end() && --it->second == 0) counters_.per_ip.erase(it);
-  }
-  ConnectionSlot(const ConnectionSlot&) = delete;
-  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
-
- private:
-  Counters& counters_;
-  std::string ip_;
-};
 
 // Cancels a socket's operations when the time is up (the operation then ends with
 // operation_aborted and fired() tells why). Everything runs on the socket's strand; `state`
@@ -272,7 +136,7 @@ struct RelayServer::Impl {
   // Declared before the io_context so that they outlive the coroutine frames it destroys.
   RelaySettings settings;
   RelayIdentity identity;
-  Counters counters;
+  RelayCounters counters;
   net::HostPort upstream_address;
   std::optional<net::RelayLink> upstream_link;
   std::optional<net::HostPort> decoy_upstream;
@@ -459,38 +323,16 @@ struct RelayServer::Impl {
   // ---- the decoy ----
 
   http::response<http::string_body> decoy_response(const http::request<http::string_body>& req) {
+    const bool get_or_head = req.method() == http::verb::get || req.method() == http::verb::head;
+    const std::string target(req.target());
+    DecoyPage page = decoy_page(settings.decoy_dir, get_or_head, target);
     http::response<http::string_body> res;
     res.version(req.version());
     res.keep_alive(req.keep_alive());
-    const std::string target(req.target());
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      res.result(http::status::method_not_allowed);
-      res.set(http::field::allow, "GET, HEAD");
-      res.set(http::field::content_type, "text/html; charset=utf-8");
-      res.body() = std::string(kNotFoundHtml);
-    } else if (!settings.decoy_dir.empty()) {
-      if (auto file = decoy_file(settings.decoy_dir, target)) {
-        res.result(http::status::ok);
-        res.set(http::field::content_type, content_type_of(*file));
-        res.body() = read_file(*file);
-      } else {
-        res.result(http::status::not_found);
-        auto page = decoy_file(settings.decoy_dir, "/404.html");
-        res.set(http::field::content_type, "text/html; charset=utf-8");
-        res.body() = page ? read_file(*page) : std::string(kNotFoundHtml);
-      }
-    } else {
-      const auto path = target.substr(0, target.find_first_of("?#"));
-      if (path == "/" || path == "/index.html") {
-        res.result(http::status::ok);
-        res.set(http::field::content_type, "text/html; charset=utf-8");
-        res.body() = std::string(kIndexHtml);
-      } else {
-        res.result(http::status::not_found);
-        res.set(http::field::content_type, "text/html; charset=utf-8");
-        res.body() = std::string(kNotFoundHtml);
-      }
-    }
+    res.result(page.status);
+    if (page.allow_get_head) res.set(http::field::allow, "GET, HEAD");
+    res.set(http::field::content_type, page.content_type);
+    res.body() = std::move(page.body);
     res.prepare_payload();
     if (req.method() == http::verb::head) res.body().clear();  // length stays the GET's
     return res;
@@ -648,68 +490,17 @@ struct RelayServer::Impl {
       const std::string ip = socket.remote_endpoint(ec).address().to_string();
       // Over a limit the connection is closed before TLS: a flood then costs no handshake, and
       // everyone (with or without the secret) sees the same thing.
-      bool refused = false;
-      if (counters.active.load() >= settings.max_connections) {
-        counters.refused_total_limit.fetch_add(1);
-        refused = true;
-      } else {
-        std::lock_guard lock(counters.ip_mutex);
-        auto& count = counters.per_ip[ip];
-        if (settings.max_connections_per_ip != 0 && count >= settings.max_connections_per_ip) {
-          counters.refused_ip_limit.fetch_add(1);
-          refused = true;
-          if (count == 0) counters.per_ip.erase(ip);
-        } else {
-          ++count;
-          counters.active.fetch_add(1);
-        }
-      }
-      if (refused) {
+      auto slot = ConnectionSlot::admit(counters, settings.max_connections,
+                                        settings.max_connections_per_ip, ip);
+      if (!slot) {
         spdlog::debug("refused a connection from {} (connection limit)", ip);
         socket.close(ec);
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      auto slot = std::make_shared<ConnectionSlot>(counters, ip);
       auto executor = socket.get_executor();
       asio::co_spawn(executor, session(std::move(socket), std::move(slot)), asio::detached);
     }
-  }
-
-  std::string metrics_text() {
-    std::ostringstream out;
-    const auto metric = [&out](const char* name, const char* type, const char* help,
-                               std::uint64_t value) {
-      out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
-          << name << ' ' << value << '\n';
-    };
-    auto& c = counters;
-    metric("parley_relay_connections_accepted_total", "counter", "TCP connections accepted",
-           c.accepted.load());
-    metric("parley_relay_connections_active", "gauge", "connections open now", c.active.load());
-    metric("parley_relay_parley_sessions_total", "counter",
-           "connections that carried the secret and were forwarded upstream",
-           c.parley_sessions.load());
-    metric("parley_relay_decoy_sessions_total", "counter", "connections handed to the decoy site",
-           c.decoy_sessions.load());
-    metric("parley_relay_head_timeouts_total", "counter",
-           "connections that sent no complete request head in time (served by the decoy)",
-           c.head_timeouts.load());
-    metric("parley_relay_bytes_up_total", "counter", "bytes forwarded from clients upstream",
-           c.bytes_up.load());
-    metric("parley_relay_bytes_down_total", "counter", "bytes forwarded from upstream to clients",
-           c.bytes_down.load());
-    out << "# HELP parley_relay_refused_total connections closed before TLS by a limit\n"
-        << "# TYPE parley_relay_refused_total counter\n"
-        << "parley_relay_refused_total{limit=\"max_connections\"} " << c.refused_total_limit.load()
-        << "\nparley_relay_refused_total{limit=\"max_connections_per_ip\"} "
-        << c.refused_ip_limit.load() << '\n';
-    metric("parley_relay_upstream_failures_total", "counter",
-           "sessions whose upstream (parleyd, relay or decoy site) could not be reached",
-           c.upstream_failures.load());
-    metric("parley_relay_tls_failures_total", "counter", "TLS handshakes that failed",
-           c.tls_failures.load());
-    return out.str();
   }
 
   awaitable<void> admin_connection(tcp::socket socket) {
@@ -721,21 +512,7 @@ struct RelayServer::Impl {
                                       kRedirect(ec));
     }
     if (ec) co_return;
-    const std::string line = request.substr(0, request.find("\r\n"));
-    std::string status = "404 Not Found";
-    std::string type = "text/plain; charset=utf-8";
-    std::string body = "not found\n";
-    if (line.rfind("GET /metrics ", 0) == 0) {
-      status = "200 OK";
-      type = "text/plain; version=0.0.4; charset=utf-8";
-      body = metrics_text();
-    } else if (line.rfind("GET /healthz ", 0) == 0) {
-      status = "200 OK";
-      body = "ok\n";
-    }
-    const std::string response = "HTTP/1.1 " + status + "\r\nContent-Type: " + type +
-                                 "\r\nContent-Length: " + std::to_string(body.size()) +
-                                 "\r\nConnection: close\r\n\r\n" + body;
+    const std::string response = admin_response(request, counters);
     co_await asio::async_write(socket, asio::buffer(response), kRedirect(ec));
     socket.shutdown(tcp::socket::shutdown_both, ec);
   }
@@ -781,40 +558,11 @@ struct RelayServer::Impl {
     head_timeout = std::chrono::milliseconds(settings.head_timeout_ms);
     idle_timeout = std::chrono::milliseconds(settings.idle_timeout_ms);
     connect_timeout = std::chrono::milliseconds(settings.connect_timeout_ms);
-    if (settings.upstream.empty() == settings.upstream_link.empty()) {
-      return Status::error(ErrorCode::kInvalidArgument,
-                           "give exactly one of --upstream HOST:PORT or --upstream-link LINK");
-    }
-    if (!settings.upstream.empty()) {
-      auto parsed = net::parse_host_port(settings.upstream);
-      if (!parsed.ok()) {
-        return Status::error(ErrorCode::kInvalidArgument,
-                             "--upstream: " + parsed.status().message());
-      }
-      upstream_address = *parsed;
-    } else {
-      auto link = net::parse_relay_link(settings.upstream_link);
-      if (!link.ok()) {
-        return Status::error(ErrorCode::kInvalidArgument,
-                             "--upstream-link: " + link.status().message());
-      }
-      upstream_link = *link;
-    }
-    if (!settings.decoy_upstream.empty()) {
-      if (!settings.decoy_dir.empty()) {
-        return Status::error(ErrorCode::kInvalidArgument,
-                             "--decoy-dir and --decoy-upstream exclude each other");
-      }
-      auto parsed = net::parse_host_port(settings.decoy_upstream);
-      if (!parsed.ok()) {
-        return Status::error(ErrorCode::kInvalidArgument,
-                             "--decoy-upstream: " + parsed.status().message());
-      }
-      decoy_upstream = *parsed;
-    }
-    if (!settings.decoy_dir.empty() && !fs::is_directory(settings.decoy_dir)) {
-      return Status::error(ErrorCode::kInvalidArgument, "--decoy-dir is not a directory");
-    }
+    auto routes = plan_routes(settings);
+    if (!routes.ok()) return routes.status();
+    upstream_address = routes->upstream_address;
+    upstream_link = routes->upstream_link;
+    decoy_upstream = routes->decoy_upstream;
 
     // The outer TLS looks like any web server's: TLS 1.2 or 1.3, our own certificate.
     server_tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
