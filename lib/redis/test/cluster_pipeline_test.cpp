@@ -216,7 +216,7 @@ TEST(ClusterPipelineFailure, DeadMasterFailsOnlyItsOwnEntries) {
     ++failed;
     ASSERT_FALSE(replies[i].ok()) << i;
     EXPECT_EQ(replies[i].status().code(), ErrorCode::kUnavailable);
-    const std::string& message = replies[i].status().message();
+    const std::string message = replies[i].status().message();  // status() is a temporary
     EXPECT_NE(message.find("127.0.0.1:" + std::to_string(down_port)), std::string::npos) << message;
     EXPECT_EQ(message.find("secret-key"), std::string::npos) << message;
   }
