@@ -23,7 +23,9 @@
 // the io_context is destroyed (it is the first member, so the last to go).
 //
 // This is the layer's one Beast translation unit (expensive to compile): keep the number of
-// distinct async operations small.
+// distinct async operations small. What needs no Beast lives beside it: the proxy handshakes
+// (proxy_handshake.cpp, Asio only), the pin checks (pin_check.cpp, OpenSSL), the option checks
+// (websocket_options.cpp) and the words of the messages (channel_text.cpp).
 
 #include "parley/net/websocket_channel.h"
 
@@ -31,9 +33,6 @@
 #include <utility>  // before Asio: Boost 1.74's headers need std::exchange declared (GCC 12)
 // clang-format on
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -45,7 +44,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -56,16 +54,19 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
-#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "channel_text.h"
+#include "counting_socket.h"
 #include "fingerprint.h"
 #include "parley/net/relay_handshake.h"
-#include "parley/util/encoding.h"
+#include "pin_check.h"
+#include "proxy_handshake.h"
 #include "tls_trust.h"
+#include "websocket_options.h"
 
 namespace parley::net {
 namespace {
@@ -77,46 +78,6 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using SteadyClock = std::chrono::steady_clock;
-
-// Every read from the first hop's socket adds its size to the channel's counter.
-template <class Handler>
-struct CountingHandler {
-  Handler handler;
-  std::atomic<std::uint64_t>* counter;
-  void operator()(error_code ec, std::size_t size) {
-    if (counter != nullptr) counter->fetch_add(size, std::memory_order_relaxed);
-    handler(ec, size);
-  }
-};
-
-// The TCP socket of the first hop (parleyd, the relay or the proxy), counting what it reads.
-class CountingSocket {
- public:
-  using executor_type = tcp::socket::executor_type;
-  using lowest_layer_type = tcp::socket::lowest_layer_type;
-
-  explicit CountingSocket(asio::io_context& ioc) : socket_(ioc) {}
-
-  executor_type get_executor() { return socket_.get_executor(); }
-  lowest_layer_type& lowest_layer() { return socket_.lowest_layer(); }
-  const lowest_layer_type& lowest_layer() const { return socket_.lowest_layer(); }
-  tcp::socket& socket() { return socket_; }
-  void set_counter(std::atomic<std::uint64_t>* counter) { counter_ = counter; }
-
-  template <class Buffers, class Handler>
-  void async_read_some(const Buffers& buffers, Handler&& handler) {
-    socket_.async_read_some(
-        buffers, CountingHandler<std::decay_t<Handler>>{std::forward<Handler>(handler), counter_});
-  }
-  template <class Buffers, class Handler>
-  void async_write_some(const Buffers& buffers, Handler&& handler) {
-    socket_.async_write_some(buffers, std::forward<Handler>(handler));
-  }
-
- private:
-  tcp::socket socket_;
-  std::atomic<std::uint64_t>* counter_ = nullptr;
-};
 
 using OuterTls = ssl::stream<CountingSocket&>;
 
@@ -159,9 +120,6 @@ void beast_close_socket(LowerStream& stream) {
 
 using Stream = websocket::stream<ssl::stream<LowerStream>>;
 
-// A proxy's HTTP response head larger than this is refused.
-constexpr std::size_t kMaxProxyHeadBytes = 8192;
-
 // Frames wait for receive() up to this many bytes (or four maximal frames, if more); then reading
 // pauses until receive() has taken half of them, so neither a flooding server nor a caller that
 // stopped receiving makes memory grow without bound. TCP flow control pushes back on the server.
@@ -170,62 +128,6 @@ constexpr std::size_t kReceiveQueueBytes = 8u << 20;
 // exchanged) before it cuts the connection. Beast's own close timeout is a little shorter.
 constexpr std::chrono::milliseconds kCloseGrace{3000};
 constexpr std::chrono::milliseconds kCloseHandshakeTimeout{2000};
-
-std::string millis_text(std::chrono::milliseconds ms) {
-  return std::to_string(ms.count()) + " ms";
-}
-
-bool is_ip_literal(const std::string& host) {
-  error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
-
-// "host:port", with brackets around an IPv6 address: for messages and the HTTP Host header.
-std::string authority(const std::string& host, std::uint16_t port) {
-  bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-// The close reason a server sent, reduced to printable ASCII: it ends up in our messages and logs.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 123)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
-}
-
-std::string socks5_reply_text(unsigned reply) {
-  switch (reply) {
-    case 1:
-      return "general failure";
-    case 2:
-      return "not allowed by its rules";
-    case 3:
-      return "network unreachable";
-    case 4:
-      return "host unreachable";
-    case 5:
-      return "connection refused";
-    case 6:
-      return "TTL expired";
-    case 7:
-      return "command not supported";
-    case 8:
-      return "address type not supported";
-    default:
-      return "unknown error";
-  }
-}
-
-std::string lowercase_hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 0xf];
-  }
-  return out;
-}
 
 class WebSocketChannel final : public FrameChannel {
  public:
@@ -400,8 +302,7 @@ class WebSocketChannel final : public FrameChannel {
     }
     error_code ignored;
     lower().tcp().socket().set_option(tcp::no_delay(true), ignored);
-    if (options_.proxy.kind == ProxyKind::kSocks5) return start_socks5();
-    if (options_.proxy.kind == ProxyKind::kHttpConnect) return start_http_connect();
+    if (options_.proxy.enabled()) return start_proxy();
     after_first_hop();
   }
 
@@ -411,228 +312,23 @@ class WebSocketChannel final : public FrameChannel {
     start_inner_tls();
   }
 
-  // ---- proxies (RFC 1928, RFC 1929, RFC 9110 §9.3.6), on the counting socket ----
+  // ---- proxies: proxy_handshake.h, on the counting socket ----
 
-  using Step = void (WebSocketChannel::*)();
-
-  // Writes proxy_out_, then runs `next`.
-  void proxy_write(Step next) {
-    asio::async_write(
-        lower().tcp(), asio::buffer(proxy_out_), [this, next](error_code ec, std::size_t) {
-          if (ec) {
-            return finish_connect(proxy_failed(
-                ec, "the connection to the proxy " + proxy_endpoint_ + " failed while writing"));
-          }
-          (this->*next)();
+  void start_proxy() {
+    proxy_.emplace(
+        lower().tcp(), options_.proxy, target_host_, target_port_, stage_,
+        [this](error_code ec, const std::string& what) { return proxy_failed(ec, what); },
+        [this](Status status) {
+          if (!status.ok()) return finish_connect(std::move(status));
+          after_first_hop();
         });
-  }
-
-  // Reads exactly `size` bytes into proxy_in_, then runs `next`.
-  void proxy_read(std::size_t size, Step next) {
-    proxy_in_.assign(size, 0);
-    asio::async_read(
-        lower().tcp(), asio::buffer(proxy_in_), [this, next](error_code ec, std::size_t) {
-          if (ec) {
-            return finish_connect(
-                proxy_failed(ec, "the proxy " + proxy_endpoint_ +
-                                     (ec == asio::error::eof ? " closed the connection"
-                                                             : " failed while answering")));
-          }
-          (this->*next)();
-        });
-  }
-
-  Status proxy_error(const std::string& what) const {
-    return Status::error(ErrorCode::kProxyFailed, what);
+    proxy_->start();
   }
 
   // kTimeout when the deadline cut it, else kProxyFailed with the reason.
   Status proxy_failed(error_code ec, const std::string& what) const {
     if (timed_out_) return step_failed(ec, what);
-    return proxy_error(what + ": " + ec.message());
-  }
-
-  void start_socks5() {
-    stage_ = "in the SOCKS5 handshake";
-    // Offer user/password only when we have them: some proxies pick it whenever it is offered.
-    if (options_.proxy.username.empty()) {
-      proxy_out_ = {5, 1, 0};
-    } else {
-      proxy_out_ = {5, 2, 0, 2};
-    }
-    proxy_write(&WebSocketChannel::socks5_read_method);
-  }
-
-  void socks5_read_method() { proxy_read(2, &WebSocketChannel::socks5_on_method); }
-
-  void socks5_on_method() {
-    if (proxy_in_[0] != 5) {
-      return finish_connect(proxy_error("the proxy " + proxy_endpoint_ + " does not speak SOCKS5"));
-    }
-    const std::uint8_t method = proxy_in_[1];
-    if (method == 0) return socks5_send_connect();
-    if (method == 2 && !options_.proxy.username.empty()) {
-      const std::string& user = options_.proxy.username;
-      const std::string& password = options_.proxy.password;
-      proxy_out_.clear();
-      proxy_out_.push_back(1);
-      proxy_out_.push_back(static_cast<std::uint8_t>(user.size()));
-      proxy_out_.insert(proxy_out_.end(), user.begin(), user.end());
-      proxy_out_.push_back(static_cast<std::uint8_t>(password.size()));
-      proxy_out_.insert(proxy_out_.end(), password.begin(), password.end());
-      return proxy_write(&WebSocketChannel::socks5_read_auth);
-    }
-    if (options_.proxy.username.empty()) {
-      return finish_connect(proxy_error("the SOCKS5 proxy " + proxy_endpoint_ +
-                                        " requires authentication (set a user name and password)"));
-    }
-    return finish_connect(proxy_error("the SOCKS5 proxy " + proxy_endpoint_ +
-                                      " accepts none of our authentication methods"));
-  }
-
-  void socks5_read_auth() { proxy_read(2, &WebSocketChannel::socks5_on_auth); }
-
-  void socks5_on_auth() {
-    if (proxy_in_[1] != 0) {
-      return finish_connect(proxy_error("authentication with the SOCKS5 proxy " + proxy_endpoint_ +
-                                        " failed (wrong user name or password)"));
-    }
-    socks5_send_connect();
-  }
-
-  void socks5_send_connect() {
-    stage_ = "asking the SOCKS5 proxy to connect";
-    proxy_out_ = {5, 1, 0};
-    error_code ec;
-    asio::ip::address address = asio::ip::make_address(target_host_, ec);
-    if (!ec && address.is_v4()) {
-      auto bytes = address.to_v4().to_bytes();
-      proxy_out_.push_back(1);
-      proxy_out_.insert(proxy_out_.end(), bytes.begin(), bytes.end());
-    } else if (!ec && address.is_v6()) {
-      auto bytes = address.to_v6().to_bytes();
-      proxy_out_.push_back(4);
-      proxy_out_.insert(proxy_out_.end(), bytes.begin(), bytes.end());
-    } else {
-      // The name itself: the proxy resolves it (remote DNS), we send no DNS query.
-      proxy_out_.push_back(3);
-      proxy_out_.push_back(static_cast<std::uint8_t>(target_host_.size()));
-      proxy_out_.insert(proxy_out_.end(), target_host_.begin(), target_host_.end());
-    }
-    proxy_out_.push_back(static_cast<std::uint8_t>(target_port_ >> 8));
-    proxy_out_.push_back(static_cast<std::uint8_t>(target_port_ & 0xff));
-    proxy_write(&WebSocketChannel::socks5_read_reply);
-  }
-
-  void socks5_read_reply() { proxy_read(4, &WebSocketChannel::socks5_on_reply); }
-
-  void socks5_on_reply() {
-    if (proxy_in_[0] != 5) {
-      return finish_connect(
-          proxy_error("the proxy " + proxy_endpoint_ + " sent a malformed SOCKS5 reply"));
-    }
-    const unsigned reply = proxy_in_[1];
-    if (reply != 0) {
-      return finish_connect(proxy_error(
-          "the SOCKS5 proxy " + proxy_endpoint_ + " refused the connection to " + target_ + ": " +
-          socks5_reply_text(reply) + " (reply " + std::to_string(reply) + ")"));
-    }
-    // The bound address follows; its length depends on its type.
-    switch (proxy_in_[3]) {
-      case 1:
-        return proxy_read(4 + 2, &WebSocketChannel::after_first_hop);
-      case 4:
-        return proxy_read(16 + 2, &WebSocketChannel::after_first_hop);
-      case 3:
-        return proxy_read(1, &WebSocketChannel::socks5_read_bound_name);
-      default:
-        return finish_connect(
-            proxy_error("the proxy " + proxy_endpoint_ + " sent a malformed SOCKS5 reply"));
-    }
-  }
-
-  void socks5_read_bound_name() {
-    proxy_read(std::size_t{proxy_in_[0]} + 2, &WebSocketChannel::after_first_hop);
-  }
-
-  void start_http_connect() {
-    stage_ = "asking the HTTP proxy to connect";
-    std::string request = "CONNECT " + target_ + " HTTP/1.1\r\nHost: " + target_ + "\r\n";
-    if (!options_.proxy.username.empty()) {
-      std::string credentials = options_.proxy.username + ":" + options_.proxy.password;
-      request += "Proxy-Authorization: Basic " +
-                 base64_encode(ByteView(reinterpret_cast<const std::uint8_t*>(credentials.data()),
-                                        credentials.size())) +
-                 "\r\n";
-    }
-    request += "\r\n";
-    proxy_out_.assign(request.begin(), request.end());
-    proxy_head_.clear();
-    proxy_write(&WebSocketChannel::http_connect_read);
-  }
-
-  void http_connect_read() {
-    proxy_in_.assign(1024, 0);
-    lower().tcp().async_read_some(asio::buffer(proxy_in_), [this](error_code ec, std::size_t size) {
-      if (ec) {
-        return finish_connect(proxy_failed(
-            ec,
-            "the HTTP proxy " + proxy_endpoint_ +
-                (ec == asio::error::eof ? " closed the connection" : " failed while answering")));
-      }
-      proxy_head_.append(reinterpret_cast<const char*>(proxy_in_.data()), size);
-      std::size_t end = proxy_head_.find("\r\n\r\n");
-      if (end == std::string::npos) {
-        if (proxy_head_.size() > kMaxProxyHeadBytes) {
-          return finish_connect(
-              proxy_error("the HTTP proxy " + proxy_endpoint_ + " sent an oversized answer"));
-        }
-        return http_connect_read();
-      }
-      http_connect_on_head(end + 4);
-    });
-  }
-
-  void http_connect_on_head(std::size_t head_bytes) {
-    // "HTTP/1.1 200 Connection established"
-    const std::string& head = proxy_head_;
-    unsigned status = 0;
-    if (head.size() >= 12 && head.compare(0, 5, "HTTP/") == 0) {
-      std::size_t space = head.find(' ');
-      if (space != std::string::npos && space + 4 <= head.size()) {
-        for (std::size_t i = space + 1; i < space + 4; ++i) {
-          if (head[i] < '0' || head[i] > '9') {
-            status = 0;
-            break;
-          }
-          status = status * 10 + static_cast<unsigned>(head[i] - '0');
-        }
-      }
-    }
-    if (status == 0) {
-      return finish_connect(
-          proxy_error("the proxy " + proxy_endpoint_ + " did not answer like an HTTP proxy"));
-    }
-    // 407 per RFC 9110; tinyproxy answers 401 to a wrong Proxy-Authorization.
-    if (status == 407 || status == 401) {
-      return finish_connect(
-          proxy_error(options_.proxy.username.empty()
-                          ? "the HTTP proxy " + proxy_endpoint_ +
-                                " requires authentication (set a user name and password)"
-                          : "authentication with the HTTP proxy " + proxy_endpoint_ +
-                                " failed (wrong user name or password)"));
-    }
-    if (status < 200 || status > 299) {
-      return finish_connect(proxy_error("the HTTP proxy " + proxy_endpoint_ +
-                                        " refused the connection to " + target_ + " (HTTP " +
-                                        std::to_string(status) + ")"));
-    }
-    if (head_bytes != proxy_head_.size()) {
-      // Neither parleyd nor a relay speaks first: bytes here are the proxy's, not the tunnel's.
-      return finish_connect(proxy_error("the HTTP proxy " + proxy_endpoint_ +
-                                        " sent data before the tunnel was used"));
-    }
-    after_first_hop();
+    return Status::error(ErrorCode::kProxyFailed, what + ": " + ec.message());
   }
 
   // ---- the relay: outer TLS pinned by the link, then relay_handshake.h, inside it ----
@@ -663,7 +359,9 @@ class WebSocketChannel final : public FrameChannel {
       return finish_connect(
           step_failed(ec, "the TLS handshake with the relay " + target_ + " failed"));
     }
-    if (!check_relay_pin()) return;
+    Status pinned =
+        check_relay_key_pin(lower().outer().native_handle(), options_.relay->pin_hex, target_);
+    if (!pinned.ok()) return finish_connect(std::move(pinned));
     stage_ = "in the relay handshake";
     relay_request_ = relay_request(*options_.relay);
     asio::async_write(
@@ -674,38 +372,6 @@ class WebSocketChannel final : public FrameChannel {
           }
           relay_read();
         });
-  }
-
-  // Returns false (after finishing the connect) when the relay's key is not the link's.
-  bool check_relay_pin() {
-    X509* leaf = SSL_get0_peer_certificate(lower().outer().native_handle());
-    if (leaf == nullptr) {
-      finish_connect(Status::error(ErrorCode::kCertificateUntrusted,
-                                   "the relay " + target_ + " sent no certificate"));
-      return false;
-    }
-    unsigned char* der = nullptr;
-    int size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_size = 0;
-    int hashed = size > 0 ? EVP_Digest(der, static_cast<std::size_t>(size), digest, &digest_size,
-                                       EVP_sha256(), nullptr)
-                          : 0;
-    OPENSSL_free(der);
-    if (hashed != 1 || digest_size != kSha256Bytes) {
-      finish_connect(Status::error(ErrorCode::kInternal, "openssl: cannot hash the relay's key"));
-      return false;
-    }
-    const std::string actual = lowercase_hex(digest, digest_size);
-    const std::string& expected = options_.relay->pin_hex;
-    if (expected.size() != actual.size() ||
-        CRYPTO_memcmp(expected.data(), actual.data(), actual.size()) != 0) {
-      finish_connect(
-          Status::error(ErrorCode::kCertificateUntrusted,
-                        "the relay's key does not match the link's pin (" + target_ + ")"));
-      return false;
-    }
-    return true;
   }
 
   void relay_read() {
@@ -739,7 +405,7 @@ class WebSocketChannel final : public FrameChannel {
 
   void start_inner_tls() {
     SSL* ssl = ws_->next_layer().native_handle();
-    const bool ip = is_ip_literal(tls_name_);
+    const bool ip = is_ip_address(tls_name_);
     // SNI carries host names only (RFC 6066 §3).
     if (!ip && SSL_set_tlsext_host_name(ssl, tls_name_.c_str()) != 1) {
       return finish_connect(Status::error(ErrorCode::kInvalidArgument,
@@ -775,7 +441,7 @@ class WebSocketChannel final : public FrameChannel {
     if (ec)
       return finish_connect(step_failed(ec, "the TLS 1.3 handshake with " + endpoint_ + " failed"));
     if (!pin_.empty()) {
-      Status pinned = check_pin(ssl);
+      Status pinned = check_certificate_pin(ssl, pin_, endpoint_);
       if (!pinned.ok()) return finish_connect(pinned);
     }
 
@@ -788,26 +454,6 @@ class WebSocketChannel final : public FrameChannel {
     stage_ = "in the WebSocket upgrade";
     ws_->async_handshake(upgrade_response_, host_header_, options_.path,
                          [this](error_code ws_ec) { on_upgraded(ws_ec); });
-  }
-
-  Status check_pin(SSL* ssl) {
-    X509* leaf = SSL_get0_peer_certificate(ssl);
-    if (leaf == nullptr) {
-      return Status::error(ErrorCode::kCertificateUntrusted,
-                           "the server " + endpoint_ + " sent no certificate");
-    }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (X509_digest(leaf, EVP_sha256(), digest, &size) != 1 || size != kSha256Bytes) {
-      return Status::error(ErrorCode::kInternal, "openssl: cannot hash the certificate");
-    }
-    if (CRYPTO_memcmp(digest, pin_.data(), kSha256Bytes) != 0) {
-      return Status::error(ErrorCode::kCertificateUntrusted,
-                           "the certificate fingerprint of " + endpoint_ + ", " +
-                               format_sha256_fingerprint(ByteView(digest, size)) +
-                               ", does not match the pinned one");
-    }
-    return {};
   }
 
   void on_upgraded(error_code ec) {
@@ -1042,9 +688,7 @@ class WebSocketChannel final : public FrameChannel {
   bool cancelled_ = false;
   std::string stage_;
   websocket::response_type upgrade_response_;
-  std::vector<std::uint8_t> proxy_out_;
-  std::vector<std::uint8_t> proxy_in_;
-  std::string proxy_head_;
+  std::optional<ProxyHandshake> proxy_;
   std::string relay_request_;
   std::vector<std::uint8_t> relay_chunk_;
   std::string relay_answer_;
@@ -1070,45 +714,6 @@ class WebSocketChannel final : public FrameChannel {
   std::string close_reason_;
   bool io_done_ = false;
 };
-
-Status check_options(const WebSocketChannelOptions& options) {
-  auto invalid = [](std::string why) {
-    return Status::error(ErrorCode::kInvalidArgument, std::move(why));
-  };
-  if (options.host.empty()) return invalid("the server's host is empty");
-  if (options.port == 0) return invalid("the server's port must be between 1 and 65535");
-  if (options.path.empty() || options.path.front() != '/') {
-    return invalid("the WebSocket path must start with '/'");
-  }
-  if (options.max_frame_bytes == 0) return invalid("the frame limit must be at least one byte");
-  if (options.connect_timeout.count() <= 0 || options.write_timeout.count() <= 0) {
-    return invalid("the connect and write timeouts must be positive");
-  }
-  if (options.keepalive.count() < 0) return invalid("the keepalive interval must not be negative");
-  for (const std::string& address : options.addresses) {
-    if (!is_ip_literal(address)) return invalid("the addresses to connect to must be IP literals");
-  }
-  if (options.proxy.enabled()) {
-    if (options.proxy.host.empty() || options.proxy.port == 0) {
-      return invalid("the proxy needs a host and a port");
-    }
-    if (options.proxy.username.size() > 255 || options.proxy.password.size() > 255) {
-      return invalid("the proxy's user name and password are limited to 255 bytes each");
-    }
-  }
-  const std::string& target = options.relay ? options.relay->host : options.host;
-  if (options.proxy.kind == ProxyKind::kSocks5 && target.size() > 255) {
-    return invalid("a host name sent to a SOCKS5 proxy is limited to 255 bytes");
-  }
-  if (options.relay) {
-    const RelayLink& relay = *options.relay;
-    if (relay.host.empty() || relay.port == 0) return invalid("the relay needs a host and a port");
-    if (relay.secret_hex.size() != 2 * kRelaySecretBytes || relay.pin_hex.size() != 64) {
-      return invalid("the relay link needs a 32-digit secret and a 64-digit pin");
-    }
-  }
-  return {};
-}
 
 }  // namespace
 
