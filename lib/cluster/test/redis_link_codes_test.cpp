@@ -9,10 +9,10 @@
 #include <atomic>
 #include <thread>
 
+#include "cluster_fixtures.h"
 #include "parley/crypto/random.h"
 #include "parley/redis/keys.h"
 #include "redis_cluster_process.h"
-#include "two_nodes_fixture.h"
 
 namespace parley::cluster {
 namespace {
@@ -30,13 +30,13 @@ store::AccountId random_account() {
   return account;
 }
 
-class RedisLinkCodesTest : public test::TwoNodesTest {
+class RedisLinkCodesTest : public redis::test::TwoClientsTest {
  protected:
   void SetUp() override {
-    TwoNodesTest::SetUp();
+    TwoClientsTest::SetUp();
     if (HasFatalFailure()) return;
-    a_ = std::make_unique<RedisLinkCodes>(*redis_a_);
-    b_ = std::make_unique<RedisLinkCodes>(*redis_b_);
+    a_ = std::make_unique<RedisLinkCodes>(*node_a_);
+    b_ = std::make_unique<RedisLinkCodes>(*node_b_);
   }
 
   std::string create(RedisLinkCodes& codes, const store::AccountId& account,
@@ -53,12 +53,12 @@ class RedisLinkCodesTest : public test::TwoNodesTest {
   }
 
   bool exists(const std::string& key) {
-    auto reply = redis_a_->command(key, {"EXISTS", key});
+    auto reply = node_a_->command(key, {"EXISTS", key});
     return reply.ok() && reply->as_integer() == 1;
   }
 
   Status set_raw(const std::string& key, const std::string& value) {
-    auto reply = redis_a_->command(key, {"SET", key, value, "PX", "60000"});
+    auto reply = node_a_->command(key, {"SET", key, value, "PX", "60000"});
     if (!reply.ok()) return reply.status();
     return reply->error_status("SET");
   }
@@ -141,7 +141,7 @@ TEST_F(RedisLinkCodesTest, CodesExpire) {
   const std::string code_key = redis::link_code_key(code);
   // Both keys carry the code's lifetime.
   for (const std::string& key : {code_key, redis::link_code_account_key(account)}) {
-    auto ttl = redis_a_->command(key, {"PTTL", key});
+    auto ttl = node_a_->command(key, {"PTTL", key});
     ASSERT_TRUE(ttl.ok());
     EXPECT_GT(ttl->as_integer(), 0);
     EXPECT_LE(ttl->as_integer(), 300);

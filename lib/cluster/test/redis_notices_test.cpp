@@ -6,11 +6,11 @@
 
 #include <mutex>
 
+#include "cluster_fixtures.h"
 #include "parley/cluster/redis_cluster_bus.h"
 #include "parley/crypto/random.h"
 #include "parley/redis/keys.h"
 #include "redis_cluster_process.h"
-#include "two_nodes_fixture.h"
 
 namespace parley::cluster {
 namespace {
@@ -60,16 +60,16 @@ class Recorder {
   bool replaced_ = false;
 };
 
-class RedisNoticesTest : public test::TwoNodesTest {
+class RedisNoticesTest : public redis::test::TwoClientsTest {
  protected:
   void SetUp() override {
-    TwoNodesTest::SetUp();
+    TwoClientsTest::SetUp();
     if (HasFatalFailure()) return;
     RedisClusterBusOptions options;
     options.node_id = "node-a";
-    a_ = std::make_unique<RedisClusterBus>(*redis_a_, options);
+    a_ = std::make_unique<RedisClusterBus>(*node_a_, options);
     options.node_id = "node-b";
-    b_ = std::make_unique<RedisClusterBus>(*redis_b_, options);
+    b_ = std::make_unique<RedisClusterBus>(*node_b_, options);
   }
 
   std::unique_ptr<RedisClusterBus> a_;
@@ -180,10 +180,10 @@ TEST_F(RedisNoticesTest, GarbageOnTheChannelIsIgnoredAndCounted) {
       "serve:0",
   };
   for (const std::string& message : garbage) {
-    ASSERT_TRUE(redis::spublish(*redis_a_, channel, message).ok());
+    ASSERT_TRUE(redis::spublish(*node_a_, channel, message).ok());
   }
   // A node id may hold colons: the kind and count are read from the right.
-  ASSERT_TRUE(redis::spublish(*redis_a_, channel, "note:zone:1:node-z:prekeys:4").ok());
+  ASSERT_TRUE(redis::spublish(*node_a_, channel, "note:zone:1:node-z:prekeys:4").ok());
   ASSERT_TRUE(eventually([&] { return !on_b.notices().empty(); }, kWait));
   auto notices = on_b.notices();
   ASSERT_EQ(notices.size(), 1u);

@@ -8,10 +8,10 @@
 
 #include <random>
 
+#include "cluster_fixtures.h"
 #include "parley/redis/keys.h"
 #include "parley/util/clock.h"
 #include "redis_cluster_process.h"
-#include "two_nodes_fixture.h"
 
 namespace parley::cluster {
 namespace {
@@ -35,13 +35,13 @@ std::string fresh_key() {
   return key;
 }
 
-class RedisRateLimitsTest : public test::TwoNodesTest {
+class RedisRateLimitsTest : public redis::test::TwoClientsTest {
  protected:
   void SetUp() override {
-    TwoNodesTest::SetUp();
+    TwoClientsTest::SetUp();
     if (HasFatalFailure()) return;
-    a_ = std::make_unique<RedisRateLimits>(*redis_a_);
-    b_ = std::make_unique<RedisRateLimits>(*redis_b_);
+    a_ = std::make_unique<RedisRateLimits>(*node_a_);
+    b_ = std::make_unique<RedisRateLimits>(*node_b_);
   }
 
   // The decision, asserted to be one (not an error).
@@ -77,7 +77,7 @@ TEST_F(RedisRateLimitsTest, TwoNodesShareOneBucketExactly) {
 
   // The bucket is where the key naming says, hex and all.
   const std::string bucket = redis::rate_limit_key(as_bytes(key), "sends_per_account");
-  auto exists = redis_a_->command(bucket, {"EXISTS", bucket});
+  auto exists = node_a_->command(bucket, {"EXISTS", bucket});
   ASSERT_TRUE(exists.ok());
   EXPECT_EQ(exists->as_integer(), 1);
 }

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "cluster_fixtures.h"
 #include "parley/redis/crc16.h"
 #include "redis_cluster_process.h"
 
@@ -18,21 +19,9 @@ namespace {
 using test::RedisClusterProcess;
 using test::SlotMigration;
 
-class ClusterClientTest : public ::testing::Test {
+class ClusterClientTest : public test::OneClientTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    cluster_ = test::shared_cluster(&error);
-    ASSERT_NE(cluster_, nullptr) << error;
-    auto client = RedisCluster::connect(cluster_->seeds());
-    ASSERT_TRUE(client.ok()) << client.status().to_string();
-    client_ = std::move(client).value();
-  }
-
   int port_of(const NodeAddress& node) { return node.port; }
-
-  RedisClusterProcess* cluster_ = nullptr;
-  std::unique_ptr<RedisCluster> client_;
 };
 
 TEST_F(ClusterClientTest, SetAndGetThousandKeysOverAllMasters) {

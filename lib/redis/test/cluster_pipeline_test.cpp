@@ -7,6 +7,7 @@
 
 #include <set>
 
+#include "cluster_fixtures.h"
 #include "parley/redis/cluster_client.h"
 #include "parley/redis/crc16.h"
 #include "parley/redis/sharded_pubsub.h"
@@ -21,19 +22,8 @@ using test::SlotMigration;
 
 constexpr auto kWait = std::chrono::seconds(10);
 
-class ClusterPipelineTest : public ::testing::Test {
+class ClusterPipelineTest : public test::OneClientTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    cluster_ = test::shared_cluster(&error);
-    ASSERT_NE(cluster_, nullptr) << error;
-    auto client = RedisCluster::connect(cluster_->seeds());
-    ASSERT_TRUE(client.ok()) << client.status().to_string();
-    client_ = std::move(client).value();
-  }
-
-  RedisClusterProcess* cluster_ = nullptr;
-  std::unique_ptr<RedisCluster> client_;
 };
 
 bool is_ok_status(const Result<RedisValue>& reply) {

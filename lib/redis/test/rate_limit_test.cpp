@@ -9,33 +9,19 @@
 #include <random>
 #include <thread>
 
+#include "cluster_fixtures.h"
 #include "redis_cluster_process.h"
 
 namespace parley::redis {
 namespace {
 
-class RateLimitTest : public ::testing::Test {
+class RateLimitTest : public test::TwoClientsTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    cluster_ = test::shared_cluster(&error);
-    ASSERT_NE(cluster_, nullptr) << error;
-    for (auto* client : {&node_a_, &node_b_}) {
-      auto connected = RedisCluster::connect(cluster_->seeds());
-      ASSERT_TRUE(connected.ok()) << connected.status().to_string();
-      *client = std::move(connected).value();
-    }
-  }
-
   // A bucket name no earlier run used (buckets outlive a test until they expire).
   static std::string fresh_key(std::string_view name) {
     static std::mt19937_64 random{std::random_device{}()};
     return "rl:{" + std::string(name) + "." + std::to_string(random()) + "}";
   }
-
-  test::RedisClusterProcess* cluster_ = nullptr;
-  std::unique_ptr<RedisCluster> node_a_;
-  std::unique_ptr<RedisCluster> node_b_;
 };
 
 // Refill so slow (one token per 1000 s) that none comes back during the test.

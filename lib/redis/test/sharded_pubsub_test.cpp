@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "cluster_fixtures.h"
 #include "parley/redis/crc16.h"
 #include "redis_cluster_process.h"
 #include "subscriber_recorder.h"
@@ -17,22 +18,8 @@
 namespace parley::redis {
 namespace {
 
-class ShardedPubSubTest : public ::testing::Test {
+class ShardedPubSubTest : public test::TwoClientsTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    cluster_ = test::shared_cluster(&error);
-    ASSERT_NE(cluster_, nullptr) << error;
-    for (auto* client : {&node_a_, &node_b_}) {
-      auto connected = RedisCluster::connect(cluster_->seeds());
-      ASSERT_TRUE(connected.ok()) << connected.status().to_string();
-      *client = std::move(connected).value();
-    }
-  }
-
-  test::RedisClusterProcess* cluster_ = nullptr;
-  std::unique_ptr<RedisCluster> node_a_;
-  std::unique_ptr<RedisCluster> node_b_;
 };
 
 TEST_F(ShardedPubSubTest, SubscriberOnOneNodeGetsPublishesFromAnotherOnEveryMaster) {
