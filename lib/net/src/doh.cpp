@@ -46,6 +46,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "channel_text.h"
 #include "fingerprint.h"
 #include "tls_trust.h"
 
@@ -65,10 +66,6 @@ constexpr std::uint16_t kTypeAaaa = 28;
 constexpr std::uint64_t kMaxAnswerBytes = 64ULL * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr const char* kDnsMessage = "application/dns-message";
-
-std::string millis_text(std::chrono::milliseconds ms) {
-  return std::to_string(ms.count()) + " ms";
-}
 
 bool is_ip_literal(const std::string& host) {
   error_code ec;

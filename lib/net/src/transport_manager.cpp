@@ -9,15 +9,11 @@
 #include <sstream>
 #include <utility>
 
+#include "channel_text.h"
 #include "ip_literal.h"
 
 namespace parley::net {
 namespace {
-
-std::string authority(const std::string& host, std::uint16_t port) {
-  std::string text = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return text + ":" + std::to_string(port);
-}
 
 // The host the first TCP hop goes to, where DoH would help.
 const std::string& first_hop_host(const WebSocketChannelOptions& options) {
