@@ -1,41 +1,15 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "cluster_config.h"
 
-#include <charconv>
 #include <string_view>
+
+#include "field_text.h"
 
 namespace parley::parleyd {
 
-namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-// Splits on `separator`, trimming each part. A trailing separator is allowed; an empty part in
-// the middle ("a;;b") is refused by the callers.
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    const auto at = text.find(separator);
-    parts.push_back(trim(text.substr(0, at)));
-    if (at == std::string_view::npos) break;
-    text.remove_prefix(at + 1);
-  }
-  if (!parts.empty() && parts.back().empty()) parts.pop_back();
-  return parts;
-}
-
-template <typename T>
-bool parse_number(std::string_view text, T& out) {
-  if (text.empty()) return false;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
-}  // namespace
+using field_text::parse_number;
+using field_text::split;
+using field_text::trim;
 
 Result<std::vector<std::string>> parse_postgres_list(const std::string& text) {
   std::vector<std::string> out;

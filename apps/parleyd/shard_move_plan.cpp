@@ -2,26 +2,17 @@
 #include "shard_move_plan.h"
 
 #include <algorithm>
-#include <charconv>
 #include <string_view>
 
 #include "cluster_config.h"
+#include "field_text.h"
 
 namespace parley::parleyd {
 
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 bool parse_shard(std::string_view text, std::uint32_t& out) {
-  text = trim(text);
-  if (text.empty()) return false;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size();
+  return field_text::parse_number(field_text::trim(text), out);
 }
 
 Status bad(const std::string& flag, const std::string& why) {
@@ -32,11 +23,7 @@ Status bad(const std::string& flag, const std::string& why) {
 
 Result<std::vector<std::uint32_t>> parse_shard_list(const std::string& text) {
   std::vector<bool> listed(kShardCount, false);
-  std::string_view rest = text;
-  while (!trim(rest).empty()) {
-    const auto comma = rest.find(',');
-    const std::string_view part = trim(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  for (const std::string_view part : field_text::split(text, ',')) {
     const std::string entry(part);
     const auto dash = part.find('-');
     std::uint32_t first = 0;
